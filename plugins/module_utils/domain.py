@@ -1,0 +1,143 @@
+# -*- coding: utf-8 -*-
+# Copyright: cloud1.iaas contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The domain model: a VM's specification <-> libvirt domain XML, and the tenant metadata.
+
+Pure Python (ElementTree only): no libvirt or Ansible import, so it is unit-tested in isolation and
+shared by modules, the inventory plugin and the decision core.
+
+Tenant data (owner, os family, io class, static IP) lives in the domain's ``<metadata>`` under the
+collection's own namespace: libvirt is the single source of truth for who owns what.
+"""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+
+METADATA_NS = "https://cloud1.example/iaas/vm/1"
+METADATA_PREFIX = "cloud1"
+METADATA_KEYS = ("owner", "os", "io", "ip", "prefix", "gateway", "image", "created")
+
+# virDomainState, by number, as libvirt documents it (kept here so this module needs no libvirt)
+STATES = {
+    0: "nostate",
+    1: "running",
+    2: "blocked",
+    3: "paused",
+    4: "shutdown",
+    5: "shutoff",
+    6: "crashed",
+    7: "pmsuspended",
+}
+
+_UNITS_KIB = {
+    "b": 1.0 / 1024, "bytes": 1.0 / 1024,
+    "kb": 1000.0 / 1024, "k": 1, "kib": 1,
+    "mb": 1000.0 ** 2 / 1024, "m": 1024, "mib": 1024,
+    "gb": 1000.0 ** 3 / 1024, "g": 1024 ** 2, "gib": 1024 ** 2,
+    "tb": 1000.0 ** 4 / 1024, "t": 1024 ** 3, "tib": 1024 ** 3,
+}
+
+
+def to_kib(value, unit="KiB"):
+    """A libvirt memory figure with its unit attribute, in KiB (libvirt's default unit)."""
+    factor = _UNITS_KIB.get((unit or "KiB").lower())
+    if factor is None:
+        raise ValueError("unknown memory unit %r" % unit)
+    return int(int(value) * factor)
+
+
+def _int(text, default=0):
+    try:
+        return int(text)
+    except (TypeError, ValueError):
+        return default
+
+
+def read_metadata(root):
+    """The collection's metadata of a parsed <domain> element, as a dict of strings ({} when absent)."""
+    meta = root.find("metadata/{%s}vm" % METADATA_NS)
+    if meta is None:
+        return {}
+    out = {}
+    for child in meta:
+        tag = child.tag.split("}", 1)[-1]
+        out[tag] = (child.text or "").strip()
+    return out
+
+
+def metadata_xml(values, namespaced=True):
+    """The collection's <vm> metadata element, keys in a fixed order.
+
+    ``namespaced=True`` gives ``<cloud1:vm xmlns:cloud1=...>`` for a domain's <metadata> block;
+    ``False`` gives a plain ``<vm>`` for libvirt's setMetadata, which applies the namespace itself.
+    """
+    unknown = set(values) - set(METADATA_KEYS)
+    if unknown:
+        raise ValueError("unknown metadata keys: %s" % ", ".join(sorted(unknown)))
+    ns = "{%s}" % METADATA_NS if namespaced else ""
+    elem = ET.Element(ns + "vm")
+    for key in METADATA_KEYS:
+        if values.get(key) not in (None, ""):
+            ET.SubElement(elem, ns + key).text = str(values[key])
+    if namespaced:
+        ET.register_namespace(METADATA_PREFIX, METADATA_NS)
+    return ET.tostring(elem, encoding="unicode")
+
+
+def parse_domain(xml_text):
+    """Parse libvirt domain XML into a plain dict (the fields vm_info reports)."""
+    root = ET.fromstring(xml_text)
+    vcpu = root.find("vcpu")
+    max_vcpus = _int(vcpu.text if vcpu is not None else None, 1)
+    cur_vcpus = _int(vcpu.get("current") if vcpu is not None else None, max_vcpus)
+    topo = root.find("cpu/topology")
+    topology = None
+    if topo is not None:
+        topology = {k: _int(topo.get(k), 1) for k in ("sockets", "dies", "cores", "threads") if topo.get(k)}
+    mem = root.find("memory")
+    cur = root.find("currentMemory")
+    max_kib = to_kib(mem.text, mem.get("unit")) if mem is not None else 0
+    cur_kib = to_kib(cur.text, cur.get("unit")) if cur is not None else max_kib
+    disks = []
+    for d in root.findall("devices/disk"):
+        src = d.find("source")
+        drv = d.find("driver")
+        tgt = d.find("target")
+        source = None
+        if src is not None:
+            source = src.get("file") or src.get("dev") or src.get("name") or src.get("volume")
+        disks.append({
+            "device": d.get("device", "disk"),
+            "type": d.get("type"),
+            "source": source,
+            "format": drv.get("type") if drv is not None else None,
+            "target": tgt.get("dev") if tgt is not None else None,
+            "bus": tgt.get("bus") if tgt is not None else None,
+        })
+    nics = []
+    for n in root.findall("devices/interface"):
+        src = n.find("source")
+        mac = n.find("mac")
+        model = n.find("model")
+        nics.append({
+            "type": n.get("type"),
+            "mac": mac.get("address") if mac is not None else None,
+            "source": (src.get("bridge") or src.get("network") or src.get("dev")) if src is not None else None,
+            "model": model.get("type") if model is not None else None,
+        })
+    cpu = root.find("cpu")
+    return {
+        "name": root.findtext("name"),
+        "uuid": root.findtext("uuid"),
+        "type": root.get("type"),
+        "vcpus": cur_vcpus,
+        "max_vcpus": max_vcpus,
+        "topology": topology,
+        "cpu_mode": cpu.get("mode") if cpu is not None else None,
+        "memory_mib": cur_kib // 1024,
+        "max_memory_mib": max_kib // 1024,
+        "disks": disks,
+        "nics": nics,
+        "metadata": read_metadata(root),
+    }

@@ -1,0 +1,31 @@
+# -*- coding: utf-8 -*-
+# Copyright: cloud1.iaas contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Read-only views of a node: its domains with state, sizes and tenant metadata."""
+
+from __future__ import annotations
+
+from ansible_collections.cloud1.iaas.plugins.module_utils.libvirt_client import LibvirtClient
+from ansible_collections.cloud1.iaas.plugins.module_utils.errors import NotFound
+
+
+def node_vms(uri, name=None, owner=None):
+    """The domains of the node at ``uri`` (one by ``name``, or those of ``owner``), sorted by name."""
+    with LibvirtClient(uri, readonly=True) as client:
+        node = client.hostname()
+        if name:
+            try:
+                domains = [client.lookup(name)]
+            except NotFound:
+                domains = []
+        else:
+            domains = client.all_domains()
+        vms = []
+        for dom in domains:
+            vm = client.describe(dom)
+            if owner and vm["metadata"].get("owner") != owner:
+                continue
+            vm["node"] = node
+            vms.append(vm)
+    vms.sort(key=lambda v: v["name"])
+    return {"node": node, "uri": uri, "vms": vms}

@@ -1,0 +1,141 @@
+# -*- coding: utf-8 -*-
+# Copyright: cloud1.iaas contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The one libvirt client of the collection: a connection per node URI, errors mapped to typed ones.
+
+Modules never import libvirt themselves; they call into this client (or a helper built on it).
+"""
+
+from __future__ import annotations
+
+from ansible_collections.cloud1.iaas.plugins.module_utils.domain import (
+    METADATA_NS,
+    METADATA_PREFIX,
+    STATES,
+    metadata_xml,
+    parse_domain,
+)
+from ansible_collections.cloud1.iaas.plugins.module_utils.errors import (
+    ConnectionFailed,
+    MissingDependency,
+    NotFound,
+    OperationFailed,
+)
+
+try:
+    import libvirt
+    HAS_LIBVIRT = True
+    LIBVIRT_IMPORT_ERROR = None
+except ImportError as exc:  # pragma: no cover - depends on the host
+    libvirt = None
+    HAS_LIBVIRT = False
+    LIBVIRT_IMPORT_ERROR = exc
+
+
+def _require_libvirt():
+    if not HAS_LIBVIRT:
+        raise MissingDependency(
+            "the libvirt Python bindings are not importable by %s (%s): install libvirt-python in this "
+            "interpreter's environment, or python3-libvirt and set ansible_python_interpreter=/usr/bin/python3"
+            % (__import__("sys").executable, LIBVIRT_IMPORT_ERROR))
+
+
+def _silence(ctx, err):  # libvirt prints every error to stderr unless a handler is set
+    return None
+
+
+class LibvirtClient:
+    """Context manager around one libvirt connection.
+
+    >>> with LibvirtClient("qemu:///system") as c:
+    ...     names = [d["name"] for d in c.domains()]
+    """
+
+    def __init__(self, uri, readonly=False):
+        self.uri = uri
+        self.readonly = readonly
+        self.conn = None
+
+    def __enter__(self):
+        self.open()
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+        return False
+
+    def open(self):
+        _require_libvirt()
+        libvirt.registerErrorHandler(_silence, None)
+        try:
+            self.conn = libvirt.openReadOnly(self.uri) if self.readonly else libvirt.open(self.uri)
+        except libvirt.libvirtError as exc:
+            hint = "check that libvirtd runs on the node"
+            if self.uri.startswith("qemu+ssh://"):
+                hint += " and that the controller reaches it by SSH with a key (ssh <node> true)"
+            raise ConnectionFailed("cannot connect to libvirt at %s: %s; %s" % (self.uri, exc, hint),
+                                   uri=self.uri)
+        if self.conn is None:
+            raise ConnectionFailed("cannot connect to libvirt at %s" % self.uri, uri=self.uri)
+        return self.conn
+
+    def close(self):
+        if self.conn is not None:
+            try:
+                self.conn.close()
+            except libvirt.libvirtError:
+                pass
+            self.conn = None
+
+    # -- queries --------------------------------------------------------------------------------
+
+    def hostname(self):
+        return self._call("read the host name", self.conn.getHostname)
+
+    def lookup(self, name):
+        try:
+            return self.conn.lookupByName(name)
+        except libvirt.libvirtError as exc:
+            if exc.get_error_code() == libvirt.VIR_ERR_NO_DOMAIN:
+                raise NotFound("no domain named %r on %s" % (name, self.uri), name=name, uri=self.uri)
+            raise OperationFailed("looking up domain %r on %s failed: %s" % (name, self.uri, exc))
+
+    def all_domains(self):
+        return self._call("list domains", self.conn.listAllDomains, 0)
+
+    def describe(self, dom):
+        """One domain as a dict: the parsed XML plus state, persistence, autostart and disk sizes."""
+        xml = self._call("read the XML of %s" % dom.name(), dom.XMLDesc, 0)
+        info = parse_domain(xml)
+        state, _reason = self._call("read the state of %s" % dom.name(), dom.state)
+        info["state"] = STATES.get(state, "unknown")
+        info["persistent"] = bool(dom.isPersistent())
+        try:
+            info["autostart"] = bool(dom.autostart())
+        except libvirt.libvirtError:
+            info["autostart"] = False
+        for disk in info["disks"]:
+            disk["capacity"] = disk["allocation"] = None
+            if disk["device"] == "disk" and disk["target"]:
+                try:
+                    capacity, allocation, _physical = dom.blockInfo(disk["target"])
+                    disk["capacity"], disk["allocation"] = capacity, allocation
+                except libvirt.libvirtError:
+                    pass  # sizes are best effort: an inactive domain on some drivers has none
+        return info
+
+    # -- changes --------------------------------------------------------------------------------
+
+    def set_metadata(self, dom, values):
+        """Replace the collection's metadata element of ``dom`` (live and persistent where they apply)."""
+        flags = libvirt.VIR_DOMAIN_AFFECT_CONFIG if dom.isPersistent() else 0
+        if dom.isActive():
+            flags |= libvirt.VIR_DOMAIN_AFFECT_LIVE
+        self._call("write the metadata of %s" % dom.name(), dom.setMetadata,
+                   libvirt.VIR_DOMAIN_METADATA_ELEMENT, metadata_xml(values, namespaced=False), METADATA_PREFIX, METADATA_NS, flags)
+
+    def _call(self, what, fn, *args):
+        try:
+            return fn(*args)
+        except libvirt.libvirtError as exc:
+            raise OperationFailed("failed to %s on %s: %s" % (what, self.uri, exc), uri=self.uri)

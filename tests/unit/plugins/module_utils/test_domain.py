@@ -1,0 +1,105 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+
+import pytest
+
+from ansible_collections.cloud1.iaas.plugins.module_utils import domain
+
+DOMAIN = """
+<domain type='qemu'>
+  <name>alice-web1</name>
+  <uuid>6695eb01-f6a4-8304-79aa-97f2502e193f</uuid>
+  <metadata>
+    <other:thing xmlns:other="https://other.example/ns">ignored</other:thing>
+    {meta}
+  </metadata>
+  <memory unit='GiB'>2</memory>
+  <currentMemory unit='MiB'>1024</currentMemory>
+  <vcpu placement='static' current='2'>4</vcpu>
+  <cpu mode='custom' match='exact'><model>qemu64</model><topology sockets='1' dies='1' cores='2' threads='2'/></cpu>
+  <devices>
+    <disk type='file' device='disk'>
+      <driver name='qemu' type='qcow2'/>
+      <source file='/var/lib/cloud1/images/alice-web1.qcow2'/>
+      <target dev='vda' bus='virtio'/>
+    </disk>
+    <disk type='file' device='cdrom'><target dev='sda' bus='sata'/></disk>
+    <interface type='bridge'>
+      <mac address='52:54:00:12:34:56'/>
+      <source bridge='br0'/>
+      <model type='virtio'/>
+    </interface>
+  </devices>
+</domain>
+"""
+
+
+def test_parse_domain_sizes_topology_devices():
+    vm = domain.parse_domain(DOMAIN.format(meta=""))
+    assert vm["name"] == "alice-web1"
+    assert vm["type"] == "qemu"
+    assert (vm["vcpus"], vm["max_vcpus"]) == (2, 4)
+    assert vm["topology"] == {"sockets": 1, "dies": 1, "cores": 2, "threads": 2}
+    assert (vm["memory_mib"], vm["max_memory_mib"]) == (1024, 2048)
+    assert vm["cpu_mode"] == "custom"
+    assert vm["disks"][0] == {"device": "disk", "type": "file", "format": "qcow2", "target": "vda",
+                              "bus": "virtio", "source": "/var/lib/cloud1/images/alice-web1.qcow2"}
+    assert vm["disks"][1]["device"] == "cdrom" and vm["disks"][1]["source"] is None
+    assert vm["nics"] == [{"type": "bridge", "mac": "52:54:00:12:34:56", "source": "br0", "model": "virtio"}]
+    assert vm["metadata"] == {}
+
+
+def test_metadata_round_trip_through_domain_xml():
+    values = {"owner": "alice", "os": "debian", "io": "high", "ip": "10.77.0.100", "prefix": "24"}
+    vm = domain.parse_domain(DOMAIN.format(meta=domain.metadata_xml(values)))
+    assert vm["metadata"] == values
+
+
+def test_metadata_xml_escapes_and_orders():
+    xml = domain.metadata_xml({"ip": "10.0.0.5", "owner": "<bob & 'eve'>"})
+    elem = ET.fromstring(xml)
+    assert elem.tag == "{%s}vm" % domain.METADATA_NS
+    assert [c.tag.split("}")[1] for c in elem] == ["owner", "ip"]
+    assert elem[0].text == "<bob & 'eve'>"
+
+
+def test_metadata_xml_rejects_unknown_keys():
+    with pytest.raises(ValueError, match="unknown metadata keys: colour"):
+        domain.metadata_xml({"owner": "a", "colour": "blue"})
+
+
+def test_metadata_skips_empty_values():
+    elem = ET.fromstring(domain.metadata_xml({"owner": "a", "ip": "", "io": None}))
+    assert len(elem) == 1
+
+
+@pytest.mark.parametrize("value,unit,kib", [
+    ("1024", "KiB", 1024), ("1", "MiB", 1024), ("2", "GiB", 2 * 1024 ** 2), ("1024", None, 1024),
+    ("1048576", "b", 1024), ("1", "G", 1024 ** 2), ("1000", "KB", 976),
+])
+def test_to_kib(value, unit, kib):
+    assert domain.to_kib(value, unit) == kib
+
+
+def test_to_kib_unknown_unit():
+    with pytest.raises(ValueError, match="unknown memory unit"):
+        domain.to_kib("1", "furlongs")
+
+
+def test_parse_domain_minimal_defaults():
+    vm = domain.parse_domain("<domain type='test'><name>x</name><memory>2048</memory><vcpu>1</vcpu></domain>")
+    assert (vm["vcpus"], vm["max_vcpus"], vm["memory_mib"], vm["max_memory_mib"]) == (1, 1, 2, 2)
+    assert vm["topology"] is None and vm["disks"] == [] and vm["nics"] == []
+
+
+def test_states_cover_libvirt_numbers():
+    assert [domain.STATES[i] for i in range(8)] == [
+        "nostate", "running", "blocked", "paused", "shutdown", "shutoff", "crashed", "pmsuspended"]
+
+
+def test_metadata_plain_for_set_metadata():
+    elem = ET.fromstring(domain.metadata_xml({"owner": "a"}, namespaced=False))
+    assert elem.tag == "vm" and elem[0].tag == "owner"

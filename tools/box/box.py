@@ -1,0 +1,441 @@
+#!/usr/bin/env python3
+"""Cluster-in-a-box: N hypervisor nodes as systemd-nspawn containers on this one machine.
+
+    box.py up [--nodes N]   bring up node0..node(N-1) (idempotent; recovers from a killed run)
+    box.py down             stop every node and remove every process, mount, link of the box
+    box.py status           print what runs
+
+Each node: its own overlay root over one cached Debian base (tools/box/base.py), systemd as PID 1,
+sshd with the box key, libvirtd, and its own address on the box bridge. The node's network is
+host0 (the veth nspawn makes) enslaved to br0 inside the node, br0 holding the node's address, so
+guests started in a node sit on the box's /24 like the seed's guests sit on the node LAN.
+"""
+
+import argparse
+import ipaddress
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from common import CACHE, REPO, die, log, require_root, require_tools, run  # noqa: E402
+import base  # noqa: E402
+
+STATE = os.environ.get("CLOUD1_BOX_DIR", os.path.join(REPO, ".box"))
+BRIDGE = os.environ.get("CLOUD1_BOX_BRIDGE", "c1box0")
+SUBNET = ipaddress.ip_network(os.environ.get("CLOUD1_BOX_SUBNET", "10.77.0.0/24"))
+HOST_IP = SUBNET.network_address + 1
+NODE_IP_BASE = 10            # node<i> = .10+i
+GUEST_POOL = (100, 199)      # guests of the box get addresses from .100 to .199
+# the guest image cache: read-only in every node at the same absolute path as on the host, so the
+# backing file a clone names resolves on the host (libguestfs) and in every node (QEMU) alike
+IMAGES = os.path.join(CACHE, "images")
+# stand-in for shared storage until the shared_storage role mounts a real one: one host directory
+# bound read-write into every node at the collection's default image directory
+SHARED = os.path.join(STATE, "shared")
+NODE_IMAGE_DIR = "/var/lib/cloud1/images"
+BOOT_TIMEOUT = 90
+
+
+def node_name(i):
+    return "node%d" % i
+
+
+def node_ip(i):
+    return SUBNET.network_address + NODE_IP_BASE + i
+
+
+def node_dir(name):
+    return os.path.join(STATE, "nodes", name)
+
+
+def load_state():
+    try:
+        with open(os.path.join(STATE, "state.json")) as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        return {"nodes": []}
+
+
+def save_state(state):
+    os.makedirs(STATE, exist_ok=True)
+    tmp = os.path.join(STATE, "state.json.tmp")
+    with open(tmp, "w") as f:
+        json.dump(state, f, indent=1)
+    os.replace(tmp, os.path.join(STATE, "state.json"))
+
+
+# ---------------------------------------------------------------- processes and mounts
+
+def _cmdline(pid):
+    try:
+        with open("/proc/%d/cmdline" % pid, "rb") as f:
+            return f.read().split(b"\0")
+    except OSError:
+        return []
+
+
+def nspawn_pids(name=None):
+    """PIDs of systemd-nspawn processes of this box (optionally of one node)."""
+    root_prefix = os.path.join(STATE, "nodes").encode()
+    pids = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        args = _cmdline(int(entry))
+        if not args or not args[0].endswith(b"systemd-nspawn"):
+            continue
+        if not any(a.startswith(b"--directory=" + root_prefix) for a in args):
+            continue
+        if name is not None and b"--machine=" + name.encode() not in args:
+            continue
+        pids.append(int(entry))
+    return pids
+
+
+def container_init_pid(nspawn_pid):
+    """PID of the container's PID 1 (the child of nspawn that runs systemd)."""
+    try:
+        with open("/proc/%d/task/%d/children" % (nspawn_pid, nspawn_pid)) as f:
+            kids = [int(x) for x in f.read().split()]
+    except OSError:
+        return None
+    return kids[0] if kids else None
+
+
+def box_mounts():
+    prefix = os.path.join(STATE, "nodes") + "/"
+    out = []
+    with open("/proc/mounts") as f:
+        for line in f:
+            mnt = line.split()[1].replace("\\040", " ")
+            if mnt.startswith(prefix):
+                out.append(mnt)
+    # deepest first
+    return sorted(out, key=len, reverse=True)
+
+
+def link_exists(name):
+    return os.path.exists("/sys/class/net/%s" % name)
+
+
+def veth_name(name):
+    # nspawn names the host side "vb-" + machine name, cut to 15 characters
+    return ("vb-" + name)[:15]
+
+
+# ---------------------------------------------------------------- host side network
+
+def ensure_bridge():
+    if not link_exists(BRIDGE):
+        run(["ip", "link", "add", BRIDGE, "type", "bridge"])
+    addr = "%s/%d" % (HOST_IP, SUBNET.prefixlen)
+    res = run(["ip", "-o", "addr", "show", "dev", BRIDGE], capture=True)
+    if addr not in res.stdout:
+        run(["ip", "addr", "add", addr, "dev", BRIDGE])
+    run(["ip", "link", "set", BRIDGE, "up"])
+    # bridged frames must not be pushed through the host's iptables (node<->guest traffic)
+    for knob in ("bridge-nf-call-iptables", "bridge-nf-call-ip6tables", "bridge-nf-call-arptables"):
+        path = "/proc/sys/net/bridge/" + knob
+        if os.path.exists(path):
+            try:
+                with open(path, "w") as f:
+                    f.write("0")
+            except OSError:
+                pass
+
+
+# ---------------------------------------------------------------- keys
+
+def ensure_keys():
+    keydir = os.path.join(STATE, "ssh")
+    os.makedirs(keydir, mode=0o700, exist_ok=True)
+    key = os.path.join(keydir, "id_ed25519")
+    if not os.path.exists(key):
+        run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "cloud1-box", "-f", key])
+    return key
+
+
+def node_host_key(name):
+    """Per-node sshd host key, generated on the host so known_hosts is exact (no trust on first use)."""
+    d = os.path.join(STATE, "hostkeys", name)
+    os.makedirs(d, mode=0o700, exist_ok=True)
+    key = os.path.join(d, "ssh_host_ed25519_key")
+    if not os.path.exists(key):
+        run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "root@" + name, "-f", key])
+    return key
+
+
+# ---------------------------------------------------------------- node root
+
+def write(path, content, mode=0o644):
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w") as f:
+        f.write(content)
+    os.chmod(path, mode)
+
+
+def configure_node(root, i, n, pubkey):
+    """Write the node's identity into its overlay (hostname, network, keys)."""
+    name = node_name(i)
+    write(os.path.join(root, "etc/hostname"), name + "\n")
+    hosts = ["127.0.0.1 localhost", "%s %s" % (HOST_IP, "boxhost")]
+    hosts += ["%s %s" % (node_ip(j), node_name(j)) for j in range(n)]
+    write(os.path.join(root, "etc/hosts"), "\n".join(hosts) + "\n")
+    mid = os.path.join(root, "etc/machine-id")
+    with open(mid) as f:
+        if not f.read().strip():
+            write(mid, os.urandom(16).hex() + "\n", 0o444)
+    net = os.path.join(root, "etc/systemd/network")
+    write(os.path.join(net, "10-br0.netdev"), "[NetDev]\nName=br0\nKind=bridge\n")
+    write(os.path.join(net, "10-host0.network"), "[Match]\nName=host0\n\n[Network]\nBridge=br0\n")
+    write(os.path.join(net, "20-br0.network"),
+          "[Match]\nName=br0\n\n[Network]\nAddress=%s/%d\nConfigureWithoutCarrier=yes\n"
+          "LinkLocalAddressing=no\nIPv6AcceptRA=no\n" % (node_ip(i), SUBNET.prefixlen))
+    # nspawn's own 80-container-host0.network would DHCP on host0: ours wins by name order, keep it off
+    write(os.path.join(net, "80-container-host0.network"), "[Match]\nName=nomatch-cloud1\n")
+    ssh = os.path.join(root, "root/.ssh")
+    os.makedirs(ssh, mode=0o700, exist_ok=True)
+    write(os.path.join(ssh, "authorized_keys"), pubkey, 0o600)
+    hk = node_host_key(name)
+    shutil.copy(hk, os.path.join(root, "etc/ssh/ssh_host_ed25519_key"))
+    os.chmod(os.path.join(root, "etc/ssh/ssh_host_ed25519_key"), 0o600)
+    shutil.copy(hk + ".pub", os.path.join(root, "etc/ssh/ssh_host_ed25519_key.pub"))
+    write(os.path.join(root, "etc/ssh/sshd_config.d/20-hostkey.conf"),
+          "HostKey /etc/ssh/ssh_host_ed25519_key\n")
+    os.makedirs(os.path.join(root, IMAGES.lstrip("/")), exist_ok=True)
+    os.makedirs(os.path.join(root, NODE_IMAGE_DIR.lstrip("/")), exist_ok=True)
+
+
+def mount_overlay(name, lower):
+    d = node_dir(name)
+    root = os.path.join(d, "root")
+    for sub in ("upper", "work", "root"):
+        os.makedirs(os.path.join(d, sub), exist_ok=True)
+    if os.path.ismount(root):
+        return root
+    run(["mount", "-t", "overlay", "overlay", "-o",
+         "lowerdir=%s,upperdir=%s,workdir=%s" % (lower, os.path.join(d, "upper"), os.path.join(d, "work")),
+         root])
+    return root
+
+
+def start_node(name, root):
+    d = node_dir(name)
+    logf = open(os.path.join(d, "console.log"), "ab")
+    cmd = ["systemd-nspawn", "--quiet", "--boot", "--register=no", "--keep-unit",
+           "--directory=" + root, "--machine=" + name, "--hostname=" + name,
+           "--network-bridge=" + BRIDGE, "--bind=/dev/fuse", "--bind-ro=" + IMAGES,
+           "--bind=%s:%s" % (SHARED, NODE_IMAGE_DIR),
+           "--capability=all", "--console=passive"]
+    env = dict(os.environ, SYSTEMD_NSPAWN_UNIFIED_HIERARCHY="1")
+    proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=logf, stderr=subprocess.STDOUT,
+                            env=env, start_new_session=True)
+    with open(os.path.join(d, "nspawn.pid"), "w") as f:
+        f.write(str(proc.pid))
+    return proc.pid
+
+
+def wait_ssh(ip, timeout):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            with socket.create_connection((str(ip), 22), timeout=2) as s:
+                s.settimeout(3)
+                if s.recv(4).startswith(b"SSH"):
+                    return True
+        except OSError:
+            pass
+        time.sleep(0.5)
+    return False
+
+
+# ---------------------------------------------------------------- inventory
+
+def write_access_files(n, key):
+    kh = os.path.join(STATE, "ssh", "known_hosts")
+    lines = []
+    for i in range(n):
+        with open(node_host_key(node_name(i)) + ".pub") as f:
+            pub = " ".join(f.read().split()[:2])
+        lines.append("%s,%s %s" % (node_name(i), node_ip(i), pub))
+    write(kh, "\n".join(lines) + "\n")
+    cfg = ["# ssh -F .box/ssh_config node1"]
+    for i in range(n):
+        cfg += ["Host %s" % node_name(i), "  HostName %s" % node_ip(i)]
+    cfg += ["Host *", "  User root", "  IdentityFile %s" % key, "  IdentitiesOnly yes",
+            "  UserKnownHostsFile %s" % kh, "  StrictHostKeyChecking yes", "  ConnectTimeout 10",
+            "  LogLevel ERROR"]
+    write(os.path.join(STATE, "ssh_config"), "\n".join(cfg) + "\n")
+    ssh_args = "-o UserKnownHostsFile=%s -o StrictHostKeyChecking=yes -o IdentitiesOnly=yes" % kh
+    workers = [node_name(i) for i in range(1, n)]
+    inv = {
+        "all": {
+            "vars": {
+                "ansible_user": "root",
+                "ansible_ssh_private_key_file": key,
+                "ansible_ssh_common_args": ssh_args,
+                "ansible_python_interpreter": "/usr/bin/python3",
+                "cloud1_box": True,
+                "cloud1_box_subnet": str(SUBNET),
+                "cloud1_box_gateway": str(HOST_IP),
+                "cloud1_box_guest_pool": ["%s" % (SUBNET.network_address + GUEST_POOL[0]),
+                                          "%s" % (SUBNET.network_address + GUEST_POOL[1])],
+                "cloud1_box_images": IMAGES,
+                "cloud1_box_shared": SHARED,
+                "cloud1_image_dir": NODE_IMAGE_DIR,
+            },
+            "children": {
+                "master": {"hosts": {node_name(0): {"ansible_host": str(node_ip(0))}}},
+                "workers": {"hosts": {w: {"ansible_host": str(node_ip(int(w[4:])))} for w in workers}},
+                "hypervisors": {"children": {"master": {}, "workers": {}}},
+            },
+        }
+    }
+    # YAML is a superset of JSON: no yaml module needed on the host python
+    write(os.path.join(STATE, "inventory.yml"), json.dumps(inv, indent=2) + "\n")
+
+
+# ---------------------------------------------------------------- commands
+
+def stop_node(name, timeout=30):
+    pids = nspawn_pids(name)
+    for pid in pids:
+        init = container_init_pid(pid)
+        try:
+            os.kill(pid, signal.SIGTERM)
+        except ProcessLookupError:
+            continue
+        deadline = time.time() + timeout
+        while time.time() < deadline and os.path.exists("/proc/%d" % pid):
+            time.sleep(0.3)
+        if os.path.exists("/proc/%d" % pid) and init:
+            log("%s did not power off in %ds; killing its PID 1" % (name, timeout))
+            try:
+                os.kill(init, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            deadline = time.time() + 15
+            while time.time() < deadline and os.path.exists("/proc/%d" % pid):
+                time.sleep(0.3)
+        if os.path.exists("/proc/%d" % pid):
+            die("%s: nspawn %d still running after its PID 1 was killed" % (name, pid))
+
+
+def cleanup_node(name):
+    """Remove what a stopped (or killed) node left: mounts under its dir, its veth."""
+    d = node_dir(name) + "/"
+    for mnt in box_mounts():
+        if mnt.startswith(d):
+            run(["umount", "-l", mnt], check=False)
+    if link_exists(veth_name(name)):
+        run(["ip", "link", "del", veth_name(name)], check=False)
+
+
+def cmd_up(args):
+    require_root()
+    require_tools("systemd-nspawn", "ssh-keygen", "ip", "mount")
+    n = args.nodes
+    if n < 1 or n > 40:
+        die("--nodes must be between 1 and 40 (got %d)" % n)
+    t0 = time.time()
+    lower = base.ensure_base()
+    os.makedirs(IMAGES, exist_ok=True)
+    os.makedirs(SHARED, exist_ok=True)
+    state = load_state()
+    # nodes beyond the requested count from an earlier, larger box go away
+    for name in state.get("nodes", []):
+        if int(name[4:]) >= n:
+            log("removing %s (box shrinks to %d nodes)" % (name, n))
+            stop_node(name)
+            cleanup_node(name)
+            shutil.rmtree(node_dir(name), ignore_errors=True)
+    ensure_bridge()
+    key = ensure_keys()
+    with open(key + ".pub") as f:
+        pubkey = f.read()
+    started = []
+    for i in range(n):
+        name = node_name(i)
+        if nspawn_pids(name):
+            if wait_ssh(node_ip(i), 5):
+                log("%s already up" % name)
+                continue
+            log("%s runs but does not answer SSH: restarting it" % name)
+            stop_node(name)
+        cleanup_node(name)      # stale mounts and links of a killed run
+        root = mount_overlay(name, lower)
+        configure_node(root, i, n, pubkey)
+        start_node(name, root)
+        started.append(i)
+    state["nodes"] = [node_name(i) for i in range(n)]
+    state["base"] = lower
+    save_state(state)
+    write_access_files(n, key)
+    for i in started:
+        if not wait_ssh(node_ip(i), BOOT_TIMEOUT):
+            die("%s did not answer SSH at %s within %ds; see %s" % (
+                node_name(i), node_ip(i), BOOT_TIMEOUT, os.path.join(node_dir(node_name(i)), "console.log")))
+    log("box up: %d nodes in %.1fs; inventory %s" % (n, time.time() - t0, os.path.join(STATE, "inventory.yml")))
+
+
+def cmd_down(args):
+    require_root()
+    state = load_state()
+    names = set(state.get("nodes", []))
+    # also whatever a lost state file no longer lists
+    for pid in nspawn_pids():
+        for a in _cmdline(pid):
+            if a.startswith(b"--machine="):
+                names.add(a.split(b"=", 1)[1].decode())
+    if os.path.isdir(os.path.join(STATE, "nodes")):
+        names.update(os.listdir(os.path.join(STATE, "nodes")))
+    for name in sorted(names):
+        stop_node(name)
+        cleanup_node(name)
+    for mnt in box_mounts():
+        run(["umount", "-l", mnt], check=False)
+    if link_exists(BRIDGE):
+        run(["ip", "link", "del", BRIDGE], check=False)
+    shutil.rmtree(os.path.join(STATE, "nodes"), ignore_errors=True)
+    state["nodes"] = []
+    if os.path.isdir(STATE):
+        save_state(state)
+    for f in ("inventory.yml", "ssh_config"):
+        try:
+            os.unlink(os.path.join(STATE, f))
+        except OSError:
+            pass
+    log("box down: %d nodes stopped" % len(names))
+
+
+def cmd_status(args):
+    state = load_state()
+    if not state.get("nodes"):
+        print("box: no nodes")
+    for name in state.get("nodes", []):
+        i = int(name[4:])
+        up = bool(nspawn_pids(name))
+        ssh = wait_ssh(node_ip(i), 1) if up else False
+        print("%-6s %-12s nspawn=%s ssh=%s" % (name, node_ip(i), "up" if up else "down", "yes" if ssh else "no"))
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = p.add_subparsers(dest="cmd", required=True)
+    up = sub.add_parser("up")
+    up.add_argument("--nodes", type=int, default=int(os.environ.get("NODES", "3")))
+    sub.add_parser("down")
+    sub.add_parser("status")
+    args = p.parse_args()
+    {"up": cmd_up, "down": cmd_down, "status": cmd_status}[args.cmd](args)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,164 @@
+#!/usr/bin/env python3
+"""Build the Debian 12 guest image from packages (no ready image can be downloaded here).
+
+Layout like the seed's CentOS guests: MBR, p1 256 MiB ext4 /boot, p2 type 8e -> PV -> VG vg0 -> LV root
+(xfs), grub in the MBR. Output (cached by recipe hash, rebuilt only when the recipe changes):
+
+    $CLOUD1_CACHE/images/<hash>/debian12.qcow2   zstd-compressed qcow2, the backing file for clones
+    $CLOUD1_CACHE/images/debian12.qcow2          symlink to the current one
+
+Prints the path of the image. `--force` rebuilds.
+"""
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "box"))
+
+from common import CACHE, die, log, mmdebstrap, read_list, recipe_hash, require_tools, run  # noqa: E402
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+PACKAGES = os.path.join(HERE, "guest-packages.txt")
+NAME = "debian12"
+SIZE = "3G"
+IMAGES = os.path.join(CACHE, "images")
+
+GUESTFS_ENV = {"LIBGUESTFS_BACKEND": "direct", "LIBGUESTFS_BACKEND_SETTINGS": "force_tcg"}
+
+# mmdebstrap customize hooks: $1 is the new root
+HOOKS = [
+    # root on LVM, /boot by label; the initramfs (MODULES=most) carries the lvm2 hook
+    'printf "/dev/mapper/vg0-root / xfs defaults 0 1\\nLABEL=boot /boot ext4 defaults 0 2\\n" > "$1"/etc/fstab',
+    'echo %s > "$1"/etc/hostname' % NAME,
+    'printf "127.0.0.1 localhost\\n" > "$1"/etc/hosts',
+    # keep the NIC eth0 and give a serial console; short menu
+    'sed -i -e "s/^GRUB_CMDLINE_LINUX=.*/GRUB_CMDLINE_LINUX=\\"console=tty0 console=ttyS0,115200 net.ifnames=0\\"/"'
+    ' -e "s/^GRUB_TIMEOUT=.*/GRUB_TIMEOUT=1/" "$1"/etc/default/grub',
+    # Debian's sshd does not recreate host keys that virt-sysprep removed
+    'mkdir -p "$1"/etc/systemd/system/ssh.service.d && printf "[Service]\\nExecStartPre=/usr/bin/ssh-keygen -A\\n"'
+    ' > "$1"/etc/systemd/system/ssh.service.d/10-hostkeys.conf',
+    'rm -f "$1"/etc/ssh/ssh_host_*',
+    'printf "PasswordAuthentication no\\nKbdInteractiveAuthentication no\\nUseDNS no\\n"'
+    ' > "$1"/etc/ssh/sshd_config.d/10-cloud1.conf',
+    'chroot "$1" systemctl enable systemd-networkd.service serial-getty@ttyS0.service',
+    'chroot "$1" systemctl mask systemd-networkd-wait-online.service',
+    'passwd --root "$1" -l root',
+    'mkdir -m 0700 -p "$1"/root/.ssh',
+    'truncate -s0 "$1"/etc/machine-id',
+    'rm -f "$1"/var/lib/dbus/machine-id "$1"/var/cache/apt/*.bin',
+]
+
+DPKG_EXCLUDES = ["path-exclude=/usr/share/doc/*", "path-exclude=/usr/share/man/*",
+                 "path-exclude=/usr/share/info/*", "path-exclude=/usr/share/locale/*",
+                 "path-include=/usr/share/locale/locale.alias"]
+
+# One guestfish session: partition, LVM, filesystems, the root tree, grub.
+GUESTFISH = """
+run
+part-init /dev/sda mbr
+part-add /dev/sda p 2048 526335
+part-add /dev/sda p 526336 -1
+part-set-mbr-id /dev/sda 2 0x8e
+mkfs ext4 /dev/sda1 label:boot
+pvcreate /dev/sda2
+vgcreate vg0 /dev/sda2
+lvcreate-free root vg0 100
+mkfs xfs /dev/vg0/root
+mount /dev/vg0/root /
+mkdir /boot
+mount /dev/sda1 /boot
+tar-in {tar} / xattrs:true
+sync
+command "update-grub"
+"""
+
+# grub-install fails now and then ("embedding is not possible") until caches are dropped: retry.
+GRUB_INSTALL = """
+run
+mount /dev/vg0/root /
+mount /dev/sda1 /boot
+sync
+drop-caches 3
+command "grub-install --target=i386-pc --recheck /dev/sda"
+sync
+"""
+
+
+def image_hash():
+    return recipe_hash(PACKAGES, os.path.abspath(__file__))
+
+
+def guestfish(disk, script):
+    return subprocess.run(["guestfish", "--rw", "--format=qcow2", "-a", disk], input=script, text=True,
+                          env=dict(os.environ, **GUESTFS_ENV), capture_output=True)
+
+
+def build(dest_dir):
+    require_tools("mmdebstrap", "guestfish", "qemu-img")
+    if not os.listdir("/boot") or not any(f.startswith("vmlinuz") for f in os.listdir("/boot")):
+        die("libguestfs needs a kernel in /boot: install linux-image-amd64 (make deps)")
+    work = tempfile.mkdtemp(prefix="cloud1-image-", dir=os.path.join(CACHE))
+    try:
+        tar = os.path.join(work, "root.tar")
+        t0 = time.time()
+        log("guest root from packages (mmdebstrap)")
+        mmdebstrap(tar, read_list(PACKAGES), variant="minbase", hooks=HOOKS, dpkgopts=DPKG_EXCLUDES)
+        t1 = time.time()
+        disk = os.path.join(work, "disk.qcow2")
+        run(["qemu-img", "create", "-q", "-f", "qcow2", disk, SIZE])
+        log("disk layout, root tree, grub config (guestfish)")
+        res = guestfish(disk, GUESTFISH.format(tar=tar))
+        if res.returncode != 0:
+            die("guestfish failed building the disk:\n%s%s" % (res.stdout[-3000:], res.stderr[-3000:]))
+        for attempt in range(1, 6):
+            res = guestfish(disk, GRUB_INSTALL)
+            if res.returncode == 0:
+                break
+            log("grub-install attempt %d failed: %s" % (attempt, res.stderr.strip().splitlines()[-1:]))
+        else:
+            die("grub-install failed 5 times:\n%s" % res.stderr[-3000:])
+        t2 = time.time()
+        os.makedirs(dest_dir, exist_ok=True)
+        out = os.path.join(dest_dir, NAME + ".qcow2")
+        run(["qemu-img", "convert", "-c", "-O", "qcow2", "-o", "compression_type=zstd", disk, out + ".tmp"])
+        os.rename(out + ".tmp", out)
+        log("image built: root %.0fs, disk %.0fs, compress %.0fs" % (t1 - t0, t2 - t1, time.time() - t2))
+        return out
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def ensure_image(force=False):
+    h = image_hash()
+    dest = os.path.join(IMAGES, h)
+    out = os.path.join(dest, NAME + ".qcow2")
+    if force and os.path.exists(out):
+        os.unlink(out)
+    if os.path.exists(out):
+        log("guest image cached: %s" % out)
+    else:
+        build(dest)
+    link = os.path.join(IMAGES, NAME + ".qcow2")
+    if os.path.realpath(link) != out:
+        tmp = link + ".tmp"
+        if os.path.lexists(tmp):
+            os.unlink(tmp)
+        os.symlink(os.path.join(h, NAME + ".qcow2"), tmp)
+        os.replace(tmp, link)
+    return out
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--force", action="store_true", help="rebuild even when the cached image matches")
+    args = p.parse_args()
+    print(ensure_image(args.force))
+
+
+if __name__ == "__main__":
+    main()
