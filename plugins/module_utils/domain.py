@@ -141,3 +141,26 @@ def parse_domain(xml_text):
         "nics": nics,
         "metadata": read_metadata(root),
     }
+
+
+def parse_capabilities(xml_text):
+    """Domain types per guest architecture from libvirt's capabilities XML, and the one to use.
+
+    ``kvm`` when the node offers it (hardware virtualization), else ``qemu`` (software emulation, TCG).
+    """
+    root = ET.fromstring(xml_text)
+    types = {}
+    for guest in root.findall("guest"):
+        if guest.findtext("os_type") != "hvm":
+            continue
+        arch = guest.find("arch")
+        if arch is None:
+            continue
+        names = types.setdefault(arch.get("name"), [])
+        for dom in arch.findall("domain"):
+            if dom.get("type") not in names:
+                names.append(dom.get("type"))
+    host_arch = root.findtext("host/cpu/arch")
+    offered = types.get(host_arch, [])
+    preferred = "kvm" if "kvm" in offered else (offered[0] if offered else None)
+    return {"arch": host_arch, "domain_types": types, "domain_type": preferred}

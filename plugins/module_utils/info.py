@@ -29,3 +29,12 @@ def node_vms(uri, name=None, owner=None):
             vms.append(vm)
     vms.sort(key=lambda v: v["name"])
     return {"node": node, "uri": uri, "vms": vms}
+
+
+def node_facts(uri):
+    """What a node offers: hypervisor, domain types (kvm under hardware virtualization, qemu under
+    software emulation), CPUs, memory, and how many domains it holds."""
+    with LibvirtClient(uri, readonly=True) as client:
+        facts = client.node_facts()
+    facts["uri"] = uri
+    return facts

@@ -13,6 +13,7 @@ from ansible_collections.cloud1.iaas.plugins.module_utils.domain import (
     METADATA_PREFIX,
     STATES,
     metadata_xml,
+    parse_capabilities,
     parse_domain,
 )
 from ansible_collections.cloud1.iaas.plugins.module_utils.errors import (
@@ -38,6 +39,11 @@ def _require_libvirt():
             "the libvirt Python bindings are not importable by %s (%s): install libvirt-python in this "
             "interpreter's environment, or python3-libvirt and set ansible_python_interpreter=/usr/bin/python3"
             % (__import__("sys").executable, LIBVIRT_IMPORT_ERROR))
+
+
+def _version(number):
+    """libvirt's packed version number (major * 1e6 + minor * 1e3 + micro) as text."""
+    return "%d.%d.%d" % (number // 1000000, number // 1000 % 1000, number % 1000)
 
 
 def _silence(ctx, err):  # libvirt prints every error to stderr unless a handler is set
@@ -91,6 +97,30 @@ class LibvirtClient:
 
     def hostname(self):
         return self._call("read the host name", self.conn.getHostname)
+
+    def node_facts(self):
+        """Host facts from libvirt: capabilities, CPU and memory totals, domain counts."""
+        conn = self.conn
+        caps = parse_capabilities(self._call("read the capabilities", conn.getCapabilities))
+        model, memory_mib, cpus, mhz, _nodes, _sockets, _cores, _threads = self._call(
+            "read the node info", conn.getInfo)
+        free = self._call("read free memory", conn.getFreeMemory)
+        domains = self.all_domains()
+        active = sum(1 for d in domains if d.isActive())
+        caps.update({
+            "hostname": self.hostname(),
+            "hypervisor": self._call("read the driver type", conn.getType),
+            "libvirt_version": _version(self._call("read the libvirt version", conn.getLibVersion)),
+            "hypervisor_version": _version(self._call("read the hypervisor version", conn.getVersion)),
+            "cpu_model": model,
+            "cpus": cpus,
+            "mhz": mhz,
+            "memory_mib": memory_mib,
+            "free_memory_mib": free // (1024 * 1024),
+            "domains_active": active,
+            "domains_inactive": len(domains) - active,
+        })
+        return caps
 
     def lookup(self, name):
         try:

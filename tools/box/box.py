@@ -226,14 +226,18 @@ def mount_overlay(name, lower):
     return root
 
 
-def start_node(name, root):
-    d = node_dir(name)
-    logf = open(os.path.join(d, "console.log"), "ab")
-    cmd = ["systemd-nspawn", "--quiet", "--boot", "--register=no", "--keep-unit",
+def nspawn_cmd(name, root):
+    return ["systemd-nspawn", "--quiet", "--boot", "--register=no", "--keep-unit",
            "--directory=" + root, "--machine=" + name, "--hostname=" + name,
            "--network-bridge=" + BRIDGE, "--bind=/dev/fuse", "--bind-ro=" + IMAGES,
            "--bind=%s:%s" % (SHARED, NODE_IMAGE_DIR),
            "--capability=all", "--console=passive"]
+
+
+def start_node(name, root):
+    d = node_dir(name)
+    logf = open(os.path.join(d, "console.log"), "ab")
+    cmd = nspawn_cmd(name, root)
     env = dict(os.environ, SYSTEMD_NSPAWN_UNIFIED_HIERARCHY="1")
     proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=logf, stderr=subprocess.STDOUT,
                             env=env, start_new_session=True)
@@ -363,7 +367,12 @@ def cmd_up(args):
     started = []
     for i in range(n):
         name = node_name(i)
-        if nspawn_pids(name):
+        pids = nspawn_pids(name)
+        root = os.path.join(node_dir(name), "root")
+        if pids and [a.decode() for a in _cmdline(pids[0]) if a] != nspawn_cmd(name, root):
+            log("%s runs with another configuration: restarting it" % name)
+            stop_node(name)
+        elif pids:
             if wait_ssh(node_ip(i), 5):
                 log("%s already up" % name)
                 continue

@@ -39,8 +39,12 @@ HOOKS = [
     # keep the NIC eth0 and give a serial console; short menu
     'sed -i -e "s/^GRUB_CMDLINE_LINUX=.*/GRUB_CMDLINE_LINUX=\\"console=tty0 console=ttyS0,115200 net.ifnames=0\\"/"'
     ' -e "s/^GRUB_TIMEOUT=.*/GRUB_TIMEOUT=1/" "$1"/etc/default/grub',
+    'printf "GRUB_TERMINAL=\\"console serial\\"\\nGRUB_SERIAL_COMMAND=\\"serial --unit=0 --speed=115200\\"\\n"'
+    ' >> "$1"/etc/default/grub',
     # Debian's sshd does not recreate host keys that virt-sysprep removed
-    'mkdir -p "$1"/etc/systemd/system/ssh.service.d && printf "[Service]\\nExecStartPre=/usr/bin/ssh-keygen -A\\n"'
+    # (ExecStartPre= first: the unit's own `sshd -t` must run after the keys exist)
+    'mkdir -p "$1"/etc/systemd/system/ssh.service.d && printf "[Service]\\nExecStartPre=\\n'
+    'ExecStartPre=/usr/bin/ssh-keygen -A\\nExecStartPre=/usr/sbin/sshd -t\\n"'
     ' > "$1"/etc/systemd/system/ssh.service.d/10-hostkeys.conf',
     'rm -f "$1"/etc/ssh/ssh_host_*',
     'printf "PasswordAuthentication no\\nKbdInteractiveAuthentication no\\nUseDNS no\\n"'

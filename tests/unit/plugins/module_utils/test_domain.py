@@ -103,3 +103,27 @@ def test_states_cover_libvirt_numbers():
 def test_metadata_plain_for_set_metadata():
     elem = ET.fromstring(domain.metadata_xml({"owner": "a"}, namespaced=False))
     assert elem.tag == "vm" and elem[0].tag == "owner"
+
+
+CAPS = """<capabilities>
+  <host><cpu><arch>x86_64</arch></cpu></host>
+  <guest><os_type>hvm</os_type><arch name='i686'><domain type='qemu'/><domain type='kvm'/></arch></guest>
+  <guest><os_type>hvm</os_type><arch name='x86_64'><domain type='qemu'/>{kvm}</arch></guest>
+  <guest><os_type>xen</os_type><arch name='x86_64'><domain type='xen'/></arch></guest>
+</capabilities>"""
+
+
+def test_capabilities_prefer_kvm_when_offered():
+    caps = domain.parse_capabilities(CAPS.format(kvm="<domain type='kvm'/>"))
+    assert caps == {"arch": "x86_64", "domain_type": "kvm",
+                    "domain_types": {"i686": ["qemu", "kvm"], "x86_64": ["qemu", "kvm"]}}
+
+
+def test_capabilities_fall_back_to_qemu_under_tcg():
+    caps = domain.parse_capabilities(CAPS.format(kvm=""))
+    assert caps["domain_type"] == "qemu" and caps["domain_types"]["x86_64"] == ["qemu"]
+
+
+def test_capabilities_without_host_arch_guest():
+    caps = domain.parse_capabilities("<capabilities><host><cpu><arch>aarch64</arch></cpu></host></capabilities>")
+    assert caps["domain_type"] is None and caps["domain_types"] == {}

@@ -1,0 +1,22 @@
+# -*- coding: utf-8 -*-
+"""cloud1.iaas.node_info against libvirt's in-process test driver."""
+
+from nodes import domain_xml, write_node
+
+
+def test_node_facts_of_test_driver(task):
+    r = task("cloud1.iaas.node_info", {"uri": "test:///default"})
+    assert not r.get("failed"), r
+    assert r["changed"] is False
+    assert r["hypervisor"] == "TEST"
+    assert r["domain_type"] == "test" and r["domain_types"] == {"i686": ["test"]}
+    assert r["cpus"] == 16 and r["memory_mib"] == 3072
+    assert (r["domains_active"], r["domains_inactive"]) == (1, 0)
+    assert r["libvirt_version"].count(".") == 2
+
+
+def test_node_facts_count_domains_by_state(task, tmp_path):
+    uri = write_node(tmp_path, domain_xml("a", state=1), domain_xml("b", state=5), domain_xml("c", state=3))
+    r = task("cloud1.iaas.node_info", {"uri": uri}, check=True)
+    assert (r["domains_active"], r["domains_inactive"]) == (2, 1)
+    assert r["cpus"] == 4 and r["memory_mib"] == 8192
