@@ -48,7 +48,7 @@ test-unit test-sanity test-integration test-box: deps collection
 
 demo: deps image collection
 	@$(PY) tools/box/box.py up --nodes $(NODES)
-	@ansible-playbook -i .box/inventory.yml playbooks/demo.yml
+	@ansible-playbook -i .box/inventory.yml tests/box/demo.yml
 
 clean: box-down
 	rm -rf build tests/output

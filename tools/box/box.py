@@ -413,6 +413,7 @@ def cmd_down(args):
     if link_exists(BRIDGE):
         run(["ip", "link", "del", BRIDGE], check=False)
     shutil.rmtree(os.path.join(STATE, "nodes"), ignore_errors=True)
+    shutil.rmtree(SHARED, ignore_errors=True)   # the box's stand-in shared storage is scratch
     state["nodes"] = []
     if os.path.isdir(STATE):
         save_state(state)
