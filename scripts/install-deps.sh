@@ -64,9 +64,13 @@ if [ "$(cat "$wstamp" 2>/dev/null)" != "$wwant" ]; then
 else
   say "wheelhouse: up to date"
 fi
-stub=$HOME/.ansible/test/cache/get_pip_24_2.py
-mkdir -p "$(dirname "$stub")"
-cat > "$stub" <<'EOF'
+# ansible-test passes only HOME to pip: it runs with a HOME of its own whose pip config allows the
+# wheelhouse only, and whose cache holds the pip bootstrap stub (get-pip.py cannot be downloaded here)
+athome=$cache/ansible-test-home
+mkdir -p "$athome/.config/pip" "$athome/.ansible/test/cache"
+printf '[global]\nno-index = true\nfind-links = %s\ndisable-pip-version-check = true\n' "$wheelhouse" \
+  > "$athome/.config/pip/pip.conf"
+cat > "$athome/.ansible/test/cache/get_pip_24_2.py" <<'EOF'
 # Offline stand-in for get-pip.py, written by cloud1.iaas scripts/install-deps.sh: bootstrap pip from
 # the interpreter's own ensurepip, then install the requested pip from the local wheelhouse.
 import subprocess

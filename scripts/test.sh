@@ -46,9 +46,10 @@ tier_unit() {
 }
 
 tier_sanity() {
-  # offline: every sanity venv bootstraps pip from the stub and installs from the wheelhouse only
+  # offline for real: in a network namespace with nothing but loopback; every sanity venv bootstraps
+  # pip from the stub and installs from the wheelhouse only (install-deps.sh set up that HOME)
   local rc
-  (cd "$src" && PIP_NO_INDEX=1 PIP_FIND_LINKS="$CLOUD1_CACHE/wheelhouse" \
+  (cd "$src" && HOME="$CLOUD1_CACHE/ansible-test-home" unshare --net -- \
      ansible-test sanity --python "$pyver" --color no --junit)
   rc=$?
   local n_ok n_fail

@@ -18,5 +18,5 @@ options:
     type: str
     default: qemu:///system
 requirements:
-  - libvirt-python (or Debian's python3-libvirt with O(ansible_python_interpreter=/usr/bin/python3))
+  - libvirt-python (or Debian's python3-libvirt with C(ansible_python_interpreter=/usr/bin/python3))
 """

@@ -14,7 +14,7 @@ description:
   - O(ignore:domain_type) is the domain type to create guests with on this node, V(kvm) where hardware
     virtualization is offered and V(qemu) (software emulation) otherwise.
 author:
-  - cloud1.iaas developers
+  - cloud1.iaas developers (@cloud1)
 extends_documentation_fragment:
   - cloud1.iaas.connection
 options: {}

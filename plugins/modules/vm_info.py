@@ -15,7 +15,7 @@ description:
     I/O class, static IP), so libvirt itself answers who owns which VM.
   - Run it once per node (for example over the C(hypervisors) group) to see the whole cluster.
 author:
-  - cloud1.iaas developers
+  - cloud1.iaas developers (@cloud1)
 extends_documentation_fragment:
   - cloud1.iaas.connection
 options:

@@ -56,7 +56,7 @@ def run_task(tmp_path, module, args, check=False, diff=False, python=None):
         cmd.append("--check")
     if diff:
         cmd.append("--diff")
-    res = subprocess.run(cmd, env=ansible_env(), capture_output=True, text=True, timeout=120)
+    res = subprocess.run(cmd, env=ansible_env(), capture_output=True, text=True, timeout=120, check=False)
     try:
         return json.loads((tmp_path / "result.json").read_text())
     except (OSError, ValueError):

@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/env python
 """Cluster-in-a-box: N hypervisor nodes as systemd-nspawn containers on this one machine.
 
     box.py up [--nodes N]   bring up node0..node(N-1) (idempotent; recovers from a killed run)
@@ -228,10 +228,10 @@ def mount_overlay(name, lower):
 
 def nspawn_cmd(name, root):
     return ["systemd-nspawn", "--quiet", "--boot", "--register=no", "--keep-unit",
-           "--directory=" + root, "--machine=" + name, "--hostname=" + name,
-           "--network-bridge=" + BRIDGE, "--bind=/dev/fuse", "--bind-ro=" + IMAGES,
-           "--bind=%s:%s" % (SHARED, NODE_IMAGE_DIR),
-           "--capability=all", "--console=passive"]
+            "--directory=" + root, "--machine=" + name, "--hostname=" + name,
+            "--network-bridge=" + BRIDGE, "--bind=/dev/fuse", "--bind-ro=" + IMAGES,
+            "--bind=%s:%s" % (SHARED, NODE_IMAGE_DIR),
+            "--capability=all", "--console=passive"]
 
 
 def start_node(name, root):

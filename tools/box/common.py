@@ -28,7 +28,7 @@ def run(cmd, check=True, env=None, capture=False, timeout=None, **kw):
     full_env = dict(os.environ)
     if env:
         full_env.update(env)
-    res = subprocess.run(cmd, env=full_env, text=True, timeout=timeout,
+    res = subprocess.run(cmd, env=full_env, text=True, timeout=timeout, check=False,
                          stdout=subprocess.PIPE if capture else None,
                          stderr=subprocess.PIPE if capture else None, **kw)
     if check and res.returncode != 0:
