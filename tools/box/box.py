@@ -109,6 +109,40 @@ def container_init_pid(nspawn_pid):
     return kids[0] if kids else None
 
 
+def orphan_inits(name):
+    """PID 1s of this node's container that outlived their nspawn (nspawn killed with SIGKILL).
+
+    Recognised by their root mount: the node's overlay (upperdir under the node's directory)."""
+    marker = "upperdir=%s/upper" % node_dir(name)
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        pid = int(entry)
+        try:
+            ppid = _parent(pid)
+            if ppid is None or any(a.endswith(b"systemd-nspawn") for a in _cmdline(ppid)[:1]):
+                continue  # a live node: its init's parent is nspawn
+            with open("/proc/%d/mountinfo" % pid) as f:
+                for line in f:
+                    fields = line.split()
+                    if fields[4] == "/" and marker in line:
+                        found.append(pid)
+                        break
+        except (OSError, IndexError, ValueError):
+            continue
+    # the container's PID 1 is the outermost of them: killing it ends its whole PID namespace
+    return [p for p in found if _parent(p) not in found]
+
+
+def _parent(pid):
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return int(f.read().rsplit(")", 1)[1].split()[1])
+    except (OSError, IndexError, ValueError):
+        return None
+
+
 def box_mounts():
     prefix = os.path.join(STATE, "nodes") + "/"
     out = []
@@ -334,6 +368,15 @@ def stop_node(name, timeout=30):
 
 def cleanup_node(name):
     """Remove what a stopped (or killed) node left: mounts under its dir, its veth."""
+    for pid in orphan_inits(name):
+        log("%s: killing the container left by a killed nspawn (PID %d)" % (name, pid))
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        deadline = time.time() + 15
+        while time.time() < deadline and os.path.exists("/proc/%d" % pid):
+            time.sleep(0.2)
     d = node_dir(name) + "/"
     for mnt in box_mounts():
         if mnt.startswith(d):
