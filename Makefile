@@ -6,7 +6,7 @@ NODES ?= 3
 VENV := $(CURDIR)/.venv
 PY := $(VENV)/bin/python
 export CLOUD1_CACHE ?= /var/cache/cloud1-iaas
-export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/build/collections
+export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/build/collections:$(CLOUD1_CACHE)/collections/current
 export ANSIBLE_CONFIG := $(CURDIR)/tests/ansible.cfg
 export PATH := $(VENV)/bin:$(PATH)
 

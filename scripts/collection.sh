@@ -10,7 +10,7 @@ export PATH=$repo/.venv/bin:$PATH
 mkdir -p build/dist build/collections
 rm -f build/dist/cloud1-iaas-*.tar.gz
 ansible-galaxy collection build --force --output-path build/dist . >/dev/null
-ansible-galaxy collection install --force -p build/collections build/dist/cloud1-iaas-*.tar.gz >/dev/null 2>&1
+ansible-galaxy collection install --force --no-deps -p build/collections build/dist/cloud1-iaas-*.tar.gz >/dev/null 2>&1
 src=build/src/ansible_collections/cloud1/iaas
 rm -rf "$src"
 mkdir -p "$src"

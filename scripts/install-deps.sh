@@ -45,6 +45,31 @@ fi
 "$venv/bin/python" -c 'import libvirt, ansible, netaddr, jmespath, molecule' \
   || { echo "[deps] .venv is broken: remove .venv and run again" >&2; exit 1; }
 
+# ---- 2b. collections the roles use (ansible.posix), taken from the pinned `ansible` wheel on PyPI:
+# Galaxy is out of reach here. Only the listed collections are extracted.
+ansible_bundle=ansible==12.3.0
+collections=(ansible/posix)
+coldir=$cache/collections/${ansible_bundle#ansible==}
+if [ ! -f "$coldir/.complete" ]; then
+  say "collections: ${collections[*]} from $ansible_bundle"
+  tmp=$(mktemp -d)
+  "$venv/bin/pip" download -q --disable-pip-version-check --no-deps -d "$tmp" "$ansible_bundle"
+  rm -rf "$coldir"; mkdir -p "$coldir"
+  for c in "${collections[@]}"; do
+    "$venv/bin/python" - "$tmp"/ansible-*.whl "$coldir" "ansible_collections/$c/" <<'EOF'
+import sys, zipfile
+whl, dest, prefix = sys.argv[1:]
+with zipfile.ZipFile(whl) as z:
+    z.extractall(dest, [n for n in z.namelist() if n.startswith(prefix)])
+EOF
+  done
+  rm -rf "$tmp"
+  touch "$coldir/.complete"
+else
+  say "collections: up to date"
+fi
+ln -sfn "$coldir" "$cache/collections/current"
+
 # ---- 3. offline ansible-test: wheelhouse of its sanity/units requirements + pip bootstrap stub
 at_req=$("$venv/bin/python" -c 'import ansible_test, os; print(os.path.join(os.path.dirname(ansible_test.__file__), "_data", "requirements"))')
 wstamp=$wheelhouse/.stamp

@@ -10,7 +10,7 @@ repo=$(cd "$(dirname "$0")/.." && pwd)
 cd "$repo"
 export PATH=$repo/.venv/bin:$PATH
 export CLOUD1_CACHE=${CLOUD1_CACHE:-/var/cache/cloud1-iaas}
-export ANSIBLE_COLLECTIONS_PATH=$repo/build/collections
+export ANSIBLE_COLLECTIONS_PATH=$repo/build/collections:$CLOUD1_CACHE/collections/current
 export ANSIBLE_CONFIG=$repo/tests/ansible.cfg
 src=$repo/build/src/ansible_collections/cloud1/iaas
 out=$repo/build/test-results

@@ -24,7 +24,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from common import CACHE, REPO, die, log, require_root, require_tools, run  # noqa: E402
+from common import CACHE, MIRROR, REPO, die, log, require_root, require_tools, run  # noqa: E402
 import base  # noqa: E402
 
 STATE = os.environ.get("CLOUD1_BOX_DIR", os.path.join(REPO, ".box"))
@@ -36,10 +36,9 @@ GUEST_POOL = (100, 199)      # guests of the box get addresses from .100 to .199
 # the guest image cache: read-only in every node at the same absolute path as on the host, so the
 # backing file a clone names resolves on the host (libguestfs) and in every node (QEMU) alike
 IMAGES = os.path.join(CACHE, "images")
-# stand-in for shared storage until the shared_storage role mounts a real one: one host directory
-# bound read-write into every node at the collection's default image directory
-SHARED = os.path.join(STATE, "shared")
-NODE_IMAGE_DIR = "/var/lib/cloud1/images"
+# caching apt proxy on the box bridge: the nodes have no route out, their package tasks go through it
+PROXY_PORT = int(os.environ.get("CLOUD1_BOX_PROXY_PORT", "3143"))
+PROXY_URL = "http://%s:%d" % (HOST_IP, PROXY_PORT)
 BOOT_TIMEOUT = 90
 
 
@@ -185,6 +184,58 @@ def ensure_bridge():
                 pass
 
 
+# ---------------------------------------------------------------- apt proxy
+
+def _proxy_pidfile():
+    return os.path.join(STATE, "apt-cacher-ng.pid")
+
+
+def proxy_running():
+    try:
+        with open(_proxy_pidfile()) as f:
+            pid = int(f.read().strip())
+        return any(a.endswith(b"apt-cacher-ng") for a in _cmdline(pid)[:1]) and pid
+    except (OSError, ValueError):
+        return False
+
+
+def ensure_proxy():
+    """A caching apt proxy on the box bridge (apt-cacher-ng), its cache kept in the project cache."""
+    if proxy_running():
+        return
+    require_tools("apt-cacher-ng")
+    cache = os.path.join(CACHE, "apt-cacher-ng")
+    logs = os.path.join(STATE, "apt-cacher-ng-log")
+    for d in (cache, logs):
+        os.makedirs(d, exist_ok=True)
+    run(["apt-cacher-ng", "-c", "/etc/apt-cacher-ng", "ForeGround=0", "Port=%d" % PROXY_PORT,
+         "BindAddress=%s" % HOST_IP, "CacheDir=%s" % cache, "LogDir=%s" % logs,
+         "PidFile=%s" % _proxy_pidfile(), "SocketPath=%s" % os.path.join(STATE, "apt-cacher-ng.socket"),
+         # Debian requests go to the mirror this machine reaches (the package's default backend may not)
+         "Remap-debrep=file:deb_mirror*.gz /debian ; %s/" % MIRROR.rstrip("/")])
+    deadline = time.time() + 15
+    while time.time() < deadline:
+        try:
+            socket.create_connection((str(HOST_IP), PROXY_PORT), timeout=1).close()
+            return
+        except OSError:
+            time.sleep(0.3)
+    die("apt-cacher-ng did not listen on %s:%d; see %s" % (HOST_IP, PROXY_PORT, logs))
+
+
+def stop_proxy():
+    pid = proxy_running()
+    if pid:
+        os.kill(pid, signal.SIGTERM)
+        deadline = time.time() + 10
+        while time.time() < deadline and os.path.exists("/proc/%d" % pid):
+            time.sleep(0.2)
+    try:
+        os.unlink(_proxy_pidfile())
+    except OSError:
+        pass
+
+
 # ---------------------------------------------------------------- keys
 
 def ensure_keys():
@@ -226,12 +277,12 @@ def configure_node(root, i, n, pubkey):
     with open(mid) as f:
         if not f.read().strip():
             write(mid, os.urandom(16).hex() + "\n", 0o444)
+    # the node's static address on its NIC (host0), like a freshly installed server; the collection's
+    # bridge role moves it onto br0
     net = os.path.join(root, "etc/systemd/network")
-    write(os.path.join(net, "10-br0.netdev"), "[NetDev]\nName=br0\nKind=bridge\n")
-    write(os.path.join(net, "10-host0.network"), "[Match]\nName=host0\n\n[Network]\nBridge=br0\n")
-    write(os.path.join(net, "20-br0.network"),
-          "[Match]\nName=br0\n\n[Network]\nAddress=%s/%d\nConfigureWithoutCarrier=yes\n"
-          "LinkLocalAddressing=no\nIPv6AcceptRA=no\n" % (node_ip(i), SUBNET.prefixlen))
+    write(os.path.join(net, "50-host0.network"),
+          "[Match]\nName=host0\n\n[Network]\nAddress=%s/%d\nLinkLocalAddressing=no\nIPv6AcceptRA=no\n"
+          % (node_ip(i), SUBNET.prefixlen))
     # nspawn's own 80-container-host0.network would DHCP on host0: ours wins by name order, keep it off
     write(os.path.join(net, "80-container-host0.network"), "[Match]\nName=nomatch-cloud1\n")
     ssh = os.path.join(root, "root/.ssh")
@@ -244,7 +295,8 @@ def configure_node(root, i, n, pubkey):
     write(os.path.join(root, "etc/ssh/sshd_config.d/20-hostkey.conf"),
           "HostKey /etc/ssh/ssh_host_ed25519_key\n")
     os.makedirs(os.path.join(root, IMAGES.lstrip("/")), exist_ok=True)
-    os.makedirs(os.path.join(root, NODE_IMAGE_DIR.lstrip("/")), exist_ok=True)
+    write(os.path.join(root, "etc/apt/apt.conf.d/01cloud1-box-proxy"),
+          'Acquire::http::Proxy "%s";\n' % PROXY_URL)
 
 
 def mount_overlay(name, lower):
@@ -264,7 +316,6 @@ def nspawn_cmd(name, root):
     return ["systemd-nspawn", "--quiet", "--boot", "--register=no", "--keep-unit",
             "--directory=" + root, "--machine=" + name, "--hostname=" + name,
             "--network-bridge=" + BRIDGE, "--bind=/dev/fuse", "--bind-ro=" + IMAGES,
-            "--bind=%s:%s" % (SHARED, NODE_IMAGE_DIR),
             "--capability=all", "--console=passive"]
 
 
@@ -296,6 +347,11 @@ def wait_ssh(ip, timeout):
 
 # ---------------------------------------------------------------- inventory
 
+def host_vars(i):
+    return {"ansible_host": str(node_ip(i)),
+            "cloud1_box_root": os.path.join(node_dir(node_name(i)), "root")}
+
+
 def write_access_files(n, key):
     kh = os.path.join(STATE, "ssh", "known_hosts")
     lines = []
@@ -326,12 +382,16 @@ def write_access_files(n, key):
                 "cloud1_box_guest_pool": ["%s" % (SUBNET.network_address + GUEST_POOL[0]),
                                           "%s" % (SUBNET.network_address + GUEST_POOL[1])],
                 "cloud1_box_images": IMAGES,
-                "cloud1_box_shared": SHARED,
-                "cloud1_image_dir": NODE_IMAGE_DIR,
+                "cloud1_box_proxy": PROXY_URL,
+                # what the collection's roles need to know about the box's nodes
+                "bridge_interface": "host0",
+                "bridge_prefix": SUBNET.prefixlen,
+                "shared_storage_backend": "glusterfs",   # no NFS in this kernel
+                "ganglia_time_threshold": 20,
             },
             "children": {
-                "master": {"hosts": {node_name(0): {"ansible_host": str(node_ip(0))}}},
-                "workers": {"hosts": {w: {"ansible_host": str(node_ip(int(w[4:])))} for w in workers}},
+                "master": {"hosts": {node_name(0): host_vars(0)}},
+                "workers": {"hosts": {w: host_vars(int(w[4:])) for w in workers}},
                 "hypervisors": {"children": {"master": {}, "workers": {}}},
             },
         }
@@ -394,7 +454,6 @@ def cmd_up(args):
     t0 = time.time()
     lower = base.ensure_base()
     os.makedirs(IMAGES, exist_ok=True)
-    os.makedirs(SHARED, exist_ok=True)
     state = load_state()
     # nodes beyond the requested count from an earlier, larger box go away
     for name in state.get("nodes", []):
@@ -404,6 +463,7 @@ def cmd_up(args):
             cleanup_node(name)
             shutil.rmtree(node_dir(name), ignore_errors=True)
     ensure_bridge()
+    ensure_proxy()
     key = ensure_keys()
     with open(key + ".pub") as f:
         pubkey = f.read()
@@ -455,8 +515,8 @@ def cmd_down(args):
         run(["umount", "-l", mnt], check=False)
     if link_exists(BRIDGE):
         run(["ip", "link", "del", BRIDGE], check=False)
+    stop_proxy()
     shutil.rmtree(os.path.join(STATE, "nodes"), ignore_errors=True)
-    shutil.rmtree(SHARED, ignore_errors=True)   # the box's stand-in shared storage is scratch
     state["nodes"] = []
     if os.path.isdir(STATE):
         save_state(state)

@@ -1,0 +1,20 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+from __future__ import annotations
+
+import pytest
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.cloud1.iaas.plugins.filter.ipnet import FilterModule
+
+
+def test_filters_registered_and_working():
+    f = FilterModule().filters()
+    assert f["cidr_network"]("10.77.0.11/24") == "10.77.0.0/24"
+    assert f["cidr_ip"]("10.77.0.11/24") == "10.77.0.11"
+    assert f["cidr_prefix"]("10.77.0.11/24") == 24
+
+
+def test_filter_error_is_an_ansible_error():
+    with pytest.raises(AnsibleFilterError, match="no prefix length"):
+        FilterModule().filters()["cidr_network"]("10.77.0.11")

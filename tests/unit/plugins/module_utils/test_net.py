@@ -1,0 +1,24 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+from __future__ import annotations
+
+import pytest
+
+from ansible_collections.cloud1.iaas.plugins.module_utils import net
+from ansible_collections.cloud1.iaas.plugins.module_utils.errors import InvalidInput
+
+
+@pytest.mark.parametrize("text,network,ip,prefix", [
+    ("10.77.0.11/24", "10.77.0.0/24", "10.77.0.11", 24),
+    ("192.168.1.10/16", "192.168.0.0/16", "192.168.1.10", 16),
+    ("2001:db8::5/64", "2001:db8::/64", "2001:db8::5", 64),
+])
+def test_cidr_parts(text, network, ip, prefix):
+    assert (net.cidr_network(text), net.cidr_ip(text), net.cidr_prefix(text)) == (network, ip, prefix)
+
+
+@pytest.mark.parametrize("bad", ["10.77.0.11", "10.77.0.300/24", "eth0", "", "10.0.0.1/33"])
+def test_cidr_rejects_with_a_fix(bad):
+    with pytest.raises(InvalidInput) as err:
+        net.cidr_network(bad)
+    assert "10.77.0.11/24" in err.value.message
