@@ -295,6 +295,11 @@ def configure_node(root, i, n, pubkey):
     write(os.path.join(root, "etc/ssh/sshd_config.d/20-hostkey.conf"),
           "HostKey /etc/ssh/ssh_host_ed25519_key\n")
     os.makedirs(os.path.join(root, IMAGES.lstrip("/")), exist_ok=True)
+    # the base carries no package lists (mmdebstrap cleans them): make the empty lists look old, so
+    # apt's cache_valid_time in the roles refreshes them instead of trusting a fresh directory mtime
+    lists = os.path.join(root, "var/lib/apt/lists")
+    if not any(f.endswith("_Packages") for f in os.listdir(lists)):
+        os.utime(lists, (0, 0))
     write(os.path.join(root, "etc/apt/apt.conf.d/01cloud1-box-proxy"),
           'Acquire::http::Proxy "%s";\n' % PROXY_URL)
 
