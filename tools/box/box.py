@@ -226,10 +226,7 @@ def ensure_proxy():
 def stop_proxy():
     pid = proxy_running()
     if pid:
-        os.kill(pid, signal.SIGTERM)
-        deadline = time.time() + 10
-        while time.time() < deadline and os.path.exists("/proc/%d" % pid):
-            time.sleep(0.2)
+        kill_and_wait(pid, signal.SIGTERM, timeout=10)
     try:
         os.unlink(_proxy_pidfile())
     except OSError:
@@ -407,27 +404,27 @@ def write_access_files(n, key):
 
 # ---------------------------------------------------------------- commands
 
+def kill_and_wait(target, sig, watch=None, timeout=15):
+    """Send ``sig`` to ``target``, then wait until ``watch`` (default: the target) is gone."""
+    try:
+        os.kill(target, sig)
+    except ProcessLookupError:
+        pass
+    watch = watch or target
+    deadline = time.time() + timeout
+    while time.time() < deadline and os.path.exists("/proc/%d" % watch):
+        time.sleep(0.2)
+    return not os.path.exists("/proc/%d" % watch)
+
+
 def stop_node(name, timeout=30):
-    pids = nspawn_pids(name)
-    for pid in pids:
+    for pid in nspawn_pids(name):
         init = container_init_pid(pid)
-        try:
-            os.kill(pid, signal.SIGTERM)
-        except ProcessLookupError:
+        # SIGTERM to nspawn powers the container off; a hung one: kill its PID 1, never nspawn itself
+        if kill_and_wait(pid, signal.SIGTERM, timeout=timeout) or not init:
             continue
-        deadline = time.time() + timeout
-        while time.time() < deadline and os.path.exists("/proc/%d" % pid):
-            time.sleep(0.3)
-        if os.path.exists("/proc/%d" % pid) and init:
-            log("%s did not power off in %ds; killing its PID 1" % (name, timeout))
-            try:
-                os.kill(init, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-            deadline = time.time() + 15
-            while time.time() < deadline and os.path.exists("/proc/%d" % pid):
-                time.sleep(0.3)
-        if os.path.exists("/proc/%d" % pid):
+        log("%s did not power off in %ds; killing its PID 1" % (name, timeout))
+        if not kill_and_wait(init, signal.SIGKILL, watch=pid):
             die("%s: nspawn %d still running after its PID 1 was killed" % (name, pid))
 
 
@@ -435,13 +432,7 @@ def cleanup_node(name):
     """Remove what a stopped (or killed) node left: mounts under its dir, its veth."""
     for pid in orphan_inits(name):
         log("%s: killing the container left by a killed nspawn (PID %d)" % (name, pid))
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        deadline = time.time() + 15
-        while time.time() < deadline and os.path.exists("/proc/%d" % pid):
-            time.sleep(0.2)
+        kill_and_wait(pid, signal.SIGKILL)
     d = node_dir(name) + "/"
     for mnt in box_mounts():
         if mnt.startswith(d):

@@ -1,0 +1,172 @@
+# -*- coding: utf-8 -*-
+# Copyright: cloud1.iaas contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""IP leases for VMs' static addresses, kept in SQLite on the master.
+
+Free addresses are the subnet's hosts (or a configured range) minus the network and broadcast
+addresses, the gateway, the nodes, a reserved list, every address seen in use and every lease. A lease
+is taken inside one write transaction (BEGIN IMMEDIATE, WAL journal), so concurrent createvm runs never
+get the same address; asking again for the same VM returns its lease (idempotent).
+Pure Python: sqlite3 from the standard library and netaddr; no Ansible or libvirt import.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import time
+
+from ansible_collections.cloud1.iaas.plugins.module_utils.errors import InvalidInput, OperationFailed
+from ansible_collections.cloud1.iaas.plugins.module_utils.net import _ipnet
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS leases (
+    subnet  TEXT NOT NULL,
+    ip      TEXT NOT NULL,
+    vm      TEXT NOT NULL,
+    owner   TEXT,
+    created REAL NOT NULL,
+    PRIMARY KEY (subnet, ip)
+);
+CREATE UNIQUE INDEX IF NOT EXISTS leases_vm ON leases (subnet, vm);
+"""
+
+
+class Pool:
+    """The address pool of one subnet.
+
+    ``first``/``last`` narrow it to a range; ``excluded`` (gateway, nodes, reserved addresses) and
+    ``in_use`` (addresses found on running VMs) are never handed out."""
+
+    def __init__(self, db_path, subnet, first=None, last=None, gateway=None, excluded=(), in_use=()):
+        self.db_path = db_path
+        self.net = _ipnet(subnet)
+        self.subnet = "%s/%d" % (self.net.network, self.net.prefixlen)
+        self.first = self._member(first, "range start") if first else None
+        self.last = self._member(last, "range end") if last else None
+        if self.first is not None and self.last is not None and self.first > self.last:
+            raise InvalidInput("the pool range %s-%s is empty: its start is after its end" % (first, last))
+        self.blocked = {self.net.network, self.net.broadcast}
+        for ip in ([gateway] if gateway else []) + list(excluded) + list(in_use):
+            self.blocked.add(self._addr(ip))
+
+    # -- validation ----------------------------------------------------------------------------
+
+    def _addr(self, text):
+        import netaddr
+        try:
+            return netaddr.IPAddress(str(text).split("/", maxsplit=1)[0])
+        except (netaddr.AddrFormatError, ValueError) as exc:
+            raise InvalidInput("%r is not an IP address: %s" % (text, exc))
+
+    def _member(self, text, what="address"):
+        ip = self._addr(text)
+        if ip not in self.net:
+            raise InvalidInput("%s %s is outside the subnet %s: pick one inside it" % (what, ip, self.subnet))
+        return ip
+
+    def check_requested(self, text):
+        """A user-chosen address: inside the subnet and the range, not reserved, not taken."""
+        ip = self._member(text)
+        if ip == self.net.network:
+            raise InvalidInput("%s is the network address of %s, not a host address" % (ip, self.subnet))
+        if self.net.broadcast is not None and ip == self.net.broadcast:
+            raise InvalidInput("%s is the broadcast address of %s, not a host address" % (ip, self.subnet))
+        if ip in self.blocked:
+            raise InvalidInput("%s is reserved or already in use (gateway, a node or a running VM): "
+                               "choose a free one (getips.yml lists them)" % ip)
+        if (self.first and ip < self.first) or (self.last and ip > self.last):
+            raise InvalidInput("%s is outside the pool range %s-%s" % (ip, self.first, self.last))
+        return ip
+
+    # -- storage -------------------------------------------------------------------------------
+
+    def _connect(self):
+        parent = os.path.dirname(os.path.abspath(self.db_path))
+        os.makedirs(parent, exist_ok=True)
+        conn = sqlite3.connect(self.db_path, timeout=30, isolation_level=None)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA busy_timeout=30000")
+        conn.executescript(SCHEMA)
+        return conn
+
+    def _candidates(self):
+        start = self.first or self.net.network + 1
+        end = self.last or (self.net.broadcast - 1 if self.net.broadcast is not None else self.net.last)
+        ip = start
+        while ip <= end:
+            if ip not in self.blocked:
+                yield ip
+            ip = ip + 1   # a new object: netaddr's += changes the address in place
+
+    def leases(self):
+        conn = self._connect()
+        try:
+            rows = conn.execute("SELECT ip, vm, owner, created FROM leases WHERE subnet = ? ORDER BY created",
+                                (self.subnet,)).fetchall()
+        finally:
+            conn.close()
+        return [{"ip": r[0], "vm": r[1], "owner": r[2], "created": r[3]} for r in rows]
+
+    def free(self, count):
+        """The first ``count`` free addresses (what getips.yml prints)."""
+        if count < 1:
+            raise InvalidInput("count must be at least 1 (got %d)" % count)
+        taken = {lease["ip"] for lease in self.leases()}
+        out = []
+        for ip in self._candidates():
+            if str(ip) not in taken:
+                out.append(str(ip))
+                if len(out) == count:
+                    break
+        return out
+
+    def allocate(self, vm, owner=None, requested=None):
+        """Lease an address to ``vm`` (the requested one, or the first free); return (ip, changed)."""
+        if not vm:
+            raise InvalidInput("a lease needs the VM's name")
+        wanted = self.check_requested(requested) if requested else None
+        conn = self._connect()
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            row = conn.execute("SELECT ip FROM leases WHERE subnet = ? AND vm = ?", (self.subnet, vm)).fetchone()
+            if row:
+                conn.execute("ROLLBACK")
+                if wanted and row[0] != str(wanted):
+                    raise InvalidInput("%s already holds %s in %s; delete the VM or ask for %s" % (
+                        vm, row[0], self.subnet, row[0]))
+                return row[0], False
+            taken = {r[0] for r in conn.execute("SELECT ip FROM leases WHERE subnet = ?", (self.subnet,))}
+            if wanted:
+                if str(wanted) in taken:
+                    conn.execute("ROLLBACK")
+                    raise InvalidInput("%s is already leased in %s: choose a free one (getips.yml lists them)"
+                                       % (wanted, self.subnet))
+                ip = wanted
+            else:
+                ip = next((c for c in self._candidates() if str(c) not in taken), None)
+                if ip is None:
+                    conn.execute("ROLLBACK")
+                    raise OperationFailed("no free address left in %s: widen the range or release leases"
+                                          % self.subnet)
+            conn.execute("INSERT INTO leases (subnet, ip, vm, owner, created) VALUES (?, ?, ?, ?, ?)",
+                         (self.subnet, str(ip), vm, owner, time.time()))
+            conn.execute("COMMIT")
+            return str(ip), True
+        except sqlite3.Error as exc:
+            raise OperationFailed("the lease database %s failed: %s" % (self.db_path, exc))
+        finally:
+            conn.close()
+
+    def release(self, vm):
+        """Give back ``vm``'s lease; return the address, or None when it had none."""
+        conn = self._connect()
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            row = conn.execute("SELECT ip FROM leases WHERE subnet = ? AND vm = ?", (self.subnet, vm)).fetchone()
+            if row:
+                conn.execute("DELETE FROM leases WHERE subnet = ? AND vm = ?", (self.subnet, vm))
+            conn.execute("COMMIT")
+            return row[0] if row else None
+        finally:
+            conn.close()

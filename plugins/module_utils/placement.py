@@ -1,0 +1,147 @@
+# -*- coding: utf-8 -*-
+# Copyright: cloud1.iaas contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Placement: which node gets a new VM. Pure Python (no Ansible, no libvirt), so modules, filters, the
+rebalance loop and any UI share it.
+
+The seed's algorithm, made explicit: take every node's current state, add the request to it, rank the
+nodes, the best one gets the VM. Here in two stages, each with its reasons:
+
+1. filters drop nodes that cannot take the VM (dead, wrong architecture, not enough capacity once the
+   overcommit ratios are applied);
+2. weighers score the rest (0..1, higher is better) and a weighted sum ranks them. One weigher is the
+   seed's view: a node's usage after placement falls in a band, low (<=30%), medium (<=70%), high
+   (<=95%) or full (>95%: no more requests); the other weighers prefer free memory and free vCPUs.
+
+Inputs are plain dicts so callers can feed allocations read from libvirt now and live Ganglia metrics
+later through the same seam (``NodeState.metrics``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+BANDS = ((30.0, "low"), (70.0, "medium"), (95.0, "high"))
+
+
+def band(percent):
+    """The seed's load band of a usage percentage."""
+    for limit, name in BANDS:
+        if percent <= limit:
+            return name
+    return "full"
+
+
+@dataclass
+class NodeState:
+    name: str
+    alive: bool = True
+    arch: str = "x86_64"
+    cpus: int = 1                   # host CPUs
+    memory_mib: int = 0             # host memory
+    vcpus_allocated: int = 0        # sum of the vCPUs of the node's VMs
+    memory_allocated_mib: int = 0   # sum of the (maximum) memory of the node's VMs
+    disk_free_gib: float | None = None   # free space where new disks go; None: unknown, not filtered
+    # live usage in percent (cpu, memory, io, disk), from the metrics source when there is one
+    metrics: dict = field(default_factory=dict)
+
+
+@dataclass
+class Request:
+    vcpus: int
+    memory_mib: int
+    disk_gib: float = 0.0
+    arch: str = "x86_64"
+    io: str = "medium"              # the seed's io class: low, medium, high
+
+
+@dataclass
+class Policy:
+    cpu_overcommit: float = 4.0     # vCPUs per host CPU
+    memory_overcommit: float = 1.0  # no memory overcommit by default: guests are not ballooned down
+    reserved_memory_mib: int = 1024  # for the node itself (libvirtd, qemu overhead, page cache)
+    weights: dict = field(default_factory=lambda: {"memory": 1.0, "cpu": 1.0, "band": 2.0, "io": 1.0})
+
+
+@dataclass
+class Decision:
+    node: str | None
+    scores: dict                    # node -> total score, for the nodes that passed the filters
+    reasons: dict                   # node -> list of reasons (why dropped, or how it scored)
+
+    def as_dict(self):
+        return {"node": self.node, "scores": self.scores, "reasons": self.reasons}
+
+
+# ---------------------------------------------------------------------------------------- filters
+
+def _filter(node, req, policy):
+    """None when the node can take the request, else why not."""
+    if not node.alive:
+        return "node is not alive"
+    if node.arch != req.arch:
+        return "architecture %s, the VM needs %s" % (node.arch, req.arch)
+    vcpu_cap = int(node.cpus * policy.cpu_overcommit)
+    if node.vcpus_allocated + req.vcpus > vcpu_cap:
+        return "vCPUs: %d allocated + %d requested > %d (%d CPUs x overcommit %.1f)" % (
+            node.vcpus_allocated, req.vcpus, vcpu_cap, node.cpus, policy.cpu_overcommit)
+    mem_cap = int((node.memory_mib - policy.reserved_memory_mib) * policy.memory_overcommit)
+    if node.memory_allocated_mib + req.memory_mib > mem_cap:
+        return "memory: %d MiB allocated + %d MiB requested > %d MiB usable" % (
+            node.memory_allocated_mib, req.memory_mib, mem_cap)
+    if node.disk_free_gib is not None and req.disk_gib > node.disk_free_gib:
+        return "disk: %.1f GiB requested > %.1f GiB free" % (req.disk_gib, node.disk_free_gib)
+    if band(node.metrics.get("cpu", 0.0)) == "full" or band(node.metrics.get("memory", 0.0)) == "full":
+        return "usage above 95%: the node takes no more requests"
+    return None
+
+
+# ---------------------------------------------------------------------------------------- weighers
+
+def _after(node, req, policy):
+    """Usage percentages once the VM is placed: allocation-based, raised to live metrics when known."""
+    vcpu_cap = max(1.0, node.cpus * policy.cpu_overcommit)
+    mem_cap = max(1.0, (node.memory_mib - policy.reserved_memory_mib) * policy.memory_overcommit)
+    cpu = 100.0 * (node.vcpus_allocated + req.vcpus) / vcpu_cap
+    mem = 100.0 * (node.memory_allocated_mib + req.memory_mib) / mem_cap
+    cpu = max(cpu, float(node.metrics.get("cpu", 0.0)))
+    mem = max(mem, float(node.metrics.get("memory", 0.0)))
+    return {"cpu": min(cpu, 100.0), "memory": min(mem, 100.0), "io": float(node.metrics.get("io", 0.0))}
+
+
+_BAND_SCORE = {"low": 1.0, "medium": 0.6, "high": 0.2, "full": 0.0}
+_IO_NEED = {"low": 0.0, "medium": 0.5, "high": 1.0}
+
+
+def _weigh(node, req, policy):
+    usage = _after(node, req, policy)
+    worst = band(max(usage["cpu"], usage["memory"]))
+    parts = {
+        "memory": 1.0 - usage["memory"] / 100.0,
+        "cpu": 1.0 - usage["cpu"] / 100.0,
+        "band": _BAND_SCORE[worst],
+        # an io-heavy VM avoids io-busy nodes; an io-light one hardly cares
+        "io": 1.0 - _IO_NEED.get(req.io, 0.5) * usage["io"] / 100.0,
+    }
+    total = sum(policy.weights.get(k, 0.0) * v for k, v in parts.items())
+    reason = "after placement cpu %.0f%%, memory %.0f%%, io %.0f%% (band %s); score %.3f" % (
+        usage["cpu"], usage["memory"], usage["io"], worst, total)
+    return total, reason
+
+
+def place(nodes, request, policy=None):
+    """Choose a node for ``request`` among ``nodes``; ties go to the lexically first node name."""
+    policy = policy or Policy()
+    scores, reasons = {}, {}
+    for node in nodes:
+        why_not = _filter(node, request, policy)
+        if why_not:
+            reasons[node.name] = ["rejected: " + why_not]
+            continue
+        total, reason = _weigh(node, request, policy)
+        scores[node.name] = round(total, 6)
+        reasons[node.name] = [reason]
+    best = None
+    if scores:
+        best = sorted(scores, key=lambda n: (-scores[n], n))[0]
+    return Decision(node=best, scores=scores, reasons=reasons)

@@ -1,0 +1,82 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+from __future__ import annotations
+
+import pytest
+
+from ansible_collections.cloud1.iaas.plugins.module_utils.placement import (
+    NodeState,
+    Policy,
+    Request,
+    band,
+    place,
+)
+
+
+def node(name, **kw):
+    base = dict(cpus=8, memory_mib=32768)
+    base.update(kw)
+    return NodeState(name=name, **base)
+
+
+@pytest.mark.parametrize("pct,name", [(0, "low"), (30, "low"), (30.1, "medium"), (70, "medium"),
+                                      (70.5, "high"), (95, "high"), (95.1, "full")])
+def test_seed_bands(pct, name):
+    assert band(pct) == name
+
+
+def test_prefers_the_emptier_node_and_says_why():
+    d = place([node("node1", memory_allocated_mib=20000, vcpus_allocated=20), node("node2")],
+              Request(vcpus=2, memory_mib=2048))
+    assert d.node == "node2"
+    assert d.scores["node2"] > d.scores["node1"]
+    assert "band low" in d.reasons["node2"][0]
+    assert "band medium" in d.reasons["node1"][0]
+
+
+def test_filters_dead_arch_and_capacity_with_reasons():
+    nodes = [node("dead", alive=False), node("arm", arch="aarch64"),
+             node("cpu", cpus=1, vcpus_allocated=4), node("mem", memory_mib=4096, memory_allocated_mib=2048),
+             node("disk", disk_free_gib=5), node("ok")]
+    d = place(nodes, Request(vcpus=1, memory_mib=2048, disk_gib=10))
+    assert d.node == "ok"
+    assert d.reasons["dead"] == ["rejected: node is not alive"]
+    assert "architecture aarch64" in d.reasons["arm"][0]
+    assert "vCPUs: 4 allocated + 1 requested > 4" in d.reasons["cpu"][0]
+    assert "memory: 2048 MiB allocated + 2048 MiB requested > 3072 MiB usable" in d.reasons["mem"][0]
+    assert "disk: 10.0 GiB requested > 5.0 GiB free" in d.reasons["disk"][0]
+    assert set(d.scores) == {"ok"}
+
+
+def test_no_node_fits():
+    d = place([node("node1", memory_mib=2048)], Request(vcpus=1, memory_mib=4096))
+    assert d.node is None and d.scores == {}
+    assert d.reasons["node1"][0].startswith("rejected: memory")
+
+
+def test_live_metrics_raise_usage_and_full_nodes_take_nothing():
+    busy = node("busy", metrics={"cpu": 60.0, "memory": 20.0})
+    full = node("full", metrics={"cpu": 97.0})
+    idle = node("idle", metrics={"cpu": 5.0})
+    d = place([busy, full, idle], Request(vcpus=1, memory_mib=1024))
+    assert d.node == "idle"
+    assert "above 95%" in d.reasons["full"][0]
+    assert "cpu 60%" in d.reasons["busy"][0]
+
+
+def test_io_heavy_vm_avoids_io_busy_node():
+    a = node("a", metrics={"io": 90.0})
+    b = node("b", metrics={"io": 10.0}, memory_allocated_mib=4096)
+    assert place([a, b], Request(vcpus=1, memory_mib=1024, io="high")).node == "b"
+
+
+def test_overcommit_policy_changes_capacity():
+    n = node("n", cpus=2, vcpus_allocated=4)
+    assert place([n], Request(vcpus=2, memory_mib=512)).node == "n"                  # 6 <= 8
+    assert place([n], Request(vcpus=2, memory_mib=512), Policy(cpu_overcommit=2.0)).node is None
+
+
+def test_ties_go_to_the_first_name_and_the_result_is_stable():
+    nodes = [node("node2"), node("node1")]
+    assert place(nodes, Request(vcpus=1, memory_mib=512)).node == "node1"
+    assert place(list(reversed(nodes)), Request(vcpus=1, memory_mib=512)).as_dict()["node"] == "node1"
