@@ -121,52 +121,97 @@ class Pool:
                     break
         return out
 
-    def allocate(self, vm, owner=None, requested=None):
-        """Lease an address to ``vm`` (the requested one, or the first free); return (ip, changed)."""
+    def allocate(self, vm, owner=None, requested=None, dry_run=False):
+        """Lease an address to ``vm`` (the requested one, or the first free); return (ip, changed).
+
+        ``dry_run`` answers which address it would be and writes nothing (check mode)."""
         if not vm:
             raise InvalidInput("a lease needs the VM's name")
         wanted = self.check_requested(requested) if requested else None
         conn = self._connect()
         try:
             conn.execute("BEGIN IMMEDIATE")
-            row = conn.execute("SELECT ip FROM leases WHERE subnet = ? AND vm = ?", (self.subnet, vm)).fetchone()
-            if row:
+            try:
+                ip, changed = self._choose(conn, vm, wanted)
+                if changed and not dry_run:
+                    conn.execute("INSERT INTO leases (subnet, ip, vm, owner, created) VALUES (?, ?, ?, ?, ?)",
+                                 (self.subnet, ip, vm, owner, time.time()))
+                    conn.execute("COMMIT")
+                else:
+                    conn.execute("ROLLBACK")
+            except Exception:
                 conn.execute("ROLLBACK")
-                if wanted and row[0] != str(wanted):
-                    raise InvalidInput("%s already holds %s in %s; delete the VM or ask for %s" % (
-                        vm, row[0], self.subnet, row[0]))
-                return row[0], False
-            taken = {r[0] for r in conn.execute("SELECT ip FROM leases WHERE subnet = ?", (self.subnet,))}
-            if wanted:
-                if str(wanted) in taken:
-                    conn.execute("ROLLBACK")
-                    raise InvalidInput("%s is already leased in %s: choose a free one (getips.yml lists them)"
-                                       % (wanted, self.subnet))
-                ip = wanted
-            else:
-                ip = next((c for c in self._candidates() if str(c) not in taken), None)
-                if ip is None:
-                    conn.execute("ROLLBACK")
-                    raise OperationFailed("no free address left in %s: widen the range or release leases"
-                                          % self.subnet)
-            conn.execute("INSERT INTO leases (subnet, ip, vm, owner, created) VALUES (?, ?, ?, ?, ?)",
-                         (self.subnet, str(ip), vm, owner, time.time()))
-            conn.execute("COMMIT")
-            return str(ip), True
+                raise
+            return ip, changed
         except sqlite3.Error as exc:
             raise OperationFailed("the lease database %s failed: %s" % (self.db_path, exc))
         finally:
             conn.close()
 
-    def release(self, vm):
+    def _choose(self, conn, vm, wanted):
+        row = conn.execute("SELECT ip FROM leases WHERE subnet = ? AND vm = ?", (self.subnet, vm)).fetchone()
+        if row:
+            if wanted and row[0] != str(wanted):
+                raise InvalidInput("%s already holds %s in %s; delete the VM or ask for %s" % (
+                    vm, row[0], self.subnet, row[0]))
+            return row[0], False
+        taken = {r[0] for r in conn.execute("SELECT ip FROM leases WHERE subnet = ?", (self.subnet,))}
+        if wanted:
+            if str(wanted) in taken:
+                raise InvalidInput("%s is already leased in %s: choose a free one (getips.yml lists them)"
+                                   % (wanted, self.subnet))
+            return str(wanted), True
+        ip = next((c for c in self._candidates() if str(c) not in taken), None)
+        if ip is None:
+            raise OperationFailed("no free address left in %s: widen the range or release leases" % self.subnet)
+        return str(ip), True
+
+    def release(self, vm, dry_run=False):
         """Give back ``vm``'s lease; return the address, or None when it had none."""
         conn = self._connect()
         try:
             conn.execute("BEGIN IMMEDIATE")
             row = conn.execute("SELECT ip FROM leases WHERE subnet = ? AND vm = ?", (self.subnet, vm)).fetchone()
-            if row:
+            if row and not dry_run:
                 conn.execute("DELETE FROM leases WHERE subnet = ? AND vm = ?", (self.subnet, vm))
             conn.execute("COMMIT")
             return row[0] if row else None
         finally:
             conn.close()
+
+
+# -- entry points of the modules (one call each) ------------------------------------------------
+
+POOL_ARGS = dict(
+    db=dict(type="path", default="/var/lib/cloud1/state/leases.db"),
+    subnet=dict(type="str", required=True),
+    range_start=dict(type="str"),
+    range_end=dict(type="str"),
+    gateway=dict(type="str"),
+    exclude=dict(type="list", elements="str", default=[]),
+    in_use=dict(type="list", elements="str", default=[]),
+)
+
+
+def pool_from(params):
+    return Pool(params["db"], params["subnet"], first=params["range_start"], last=params["range_end"],
+                gateway=params["gateway"], excluded=params["exclude"], in_use=params["in_use"])
+
+
+def lease(params, check_mode=False):
+    """ip_lease: a VM's lease present (allocated) or absent (released)."""
+    pool = pool_from(params)
+    vm = params["vm"]
+    if params["state"] == "present":
+        ip, changed = pool.allocate(vm, owner=params["owner"], requested=params["address"], dry_run=check_mode)
+        return {"changed": changed, "ip": ip, "subnet": pool.subnet, "prefix": pool.net.prefixlen,
+                "diff": {"before": {}, "after": {"vm": vm, "ip": ip}} if changed else {}}
+    ip = pool.release(vm, dry_run=check_mode)
+    return {"changed": ip is not None, "ip": ip, "subnet": pool.subnet, "prefix": pool.net.prefixlen,
+            "diff": {"before": {"vm": vm, "ip": ip}, "after": {}} if ip else {}}
+
+
+def pool_info(params):
+    """ip_pool_info: free addresses and current leases (the seed's getips)."""
+    pool = pool_from(params)
+    return {"changed": False, "subnet": pool.subnet, "free": pool.free(params["count"]), "leases": pool.leases()}

@@ -385,6 +385,11 @@ def write_access_files(n, key):
                                           "%s" % (SUBNET.network_address + GUEST_POOL[1])],
                 "cloud1_box_images": IMAGES,
                 "cloud1_box_proxy": PROXY_URL,
+                # the guests' network, as every inventory of the collection names it
+                "cloud1_subnet": str(SUBNET),
+                "cloud1_gateway": str(HOST_IP),
+                "cloud1_guest_range_start": str(SUBNET.network_address + GUEST_POOL[0]),
+                "cloud1_guest_range_end": str(SUBNET.network_address + GUEST_POOL[1]),
                 # what the collection's roles need to know about the box's nodes
                 "bridge_interface": "host0",
                 "bridge_prefix": SUBNET.prefixlen,

@@ -80,3 +80,13 @@ def test_twenty_concurrent_allocations_never_share(tmp_path):
         ips = workers.map(_take, [(db, "vm%02d" % i) for i in range(20)])
     assert len(set(ips)) == 20
     assert sorted(lease["ip"] for lease in Pool(db, "10.77.0.0/24").leases()) == sorted(ips)
+
+
+def test_dry_run_writes_nothing(tmp_path):
+    p = pool(tmp_path, first="10.77.0.100")
+    assert p.allocate("a", dry_run=True) == ("10.77.0.100", True)
+    assert p.leases() == []
+    p.allocate("a")
+    assert p.allocate("a", dry_run=True) == ("10.77.0.100", False)
+    assert p.release("a", dry_run=True) == "10.77.0.100"
+    assert [lease["vm"] for lease in p.leases()] == ["a"]
