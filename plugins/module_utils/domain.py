@@ -164,3 +164,86 @@ def parse_capabilities(xml_text):
     offered = types.get(host_arch, [])
     preferred = "kvm" if "kvm" in offered else (offered[0] if offered else None)
     return {"arch": host_arch, "domain_types": types, "domain_type": preferred}
+
+
+# ------------------------------------------------------------------------------------- building XML
+
+def stable_mac(name, salt=""):
+    """A locally administered MAC in QEMU's 52:54:00 range, derived from the VM's name: the same VM gets
+    the same MAC on every run (no new MAC, no new DHCP/ARP identity on a re-run)."""
+    import hashlib
+    digest = hashlib.sha256(("cloud1/%s/%s" % (name, salt)).encode()).digest()
+    return "52:54:00:%02x:%02x:%02x" % (digest[0], digest[1], digest[2])
+
+
+def build_domain(spec):
+    """Domain XML from a VM spec (a dict). Keys:
+
+    name, domain_type (kvm|qemu), vcpus, max_vcpus, topology {sockets, cores, threads}, memory_mib,
+    max_memory_mib, disk (path), disk_format, bridge, mac, cpu_model (None: host-model under kvm,
+    qemu64 under TCG, which refuses host-passthrough), metadata {owner, os, io, ip, ...}.
+    The machine always has a VGA device: SeaBIOS under TCG hangs before the boot loader without one.
+    """
+    name = spec["name"]
+    dtype = spec.get("domain_type", "kvm")
+    vcpus = int(spec["vcpus"])
+    max_vcpus = int(spec.get("max_vcpus") or vcpus)
+    mem = int(spec["memory_mib"])
+    max_mem = int(spec.get("max_memory_mib") or mem)
+    if vcpus < 1 or max_vcpus < vcpus:
+        raise ValueError("vcpus must be at least 1 and at most max_vcpus (%d, %d)" % (vcpus, max_vcpus))
+    if mem < 64 or max_mem < mem:
+        raise ValueError("memory_mib must be at least 64 and at most max_memory_mib (%d, %d)" % (mem, max_mem))
+    root = ET.Element("domain", type=dtype)
+    ET.SubElement(root, "name").text = name
+    if spec.get("uuid"):
+        ET.SubElement(root, "uuid").text = spec["uuid"]
+    if spec.get("metadata"):
+        md = ET.SubElement(root, "metadata")
+        md.append(ET.fromstring(metadata_xml(spec["metadata"])))
+    ET.SubElement(root, "memory", unit="MiB").text = str(max_mem)
+    ET.SubElement(root, "currentMemory", unit="MiB").text = str(mem)
+    ET.SubElement(root, "vcpu", placement="static", current=str(vcpus)).text = str(max_vcpus)
+    os_el = ET.SubElement(root, "os")
+    ET.SubElement(os_el, "type", arch=spec.get("arch", "x86_64"), machine=spec.get("machine", "pc")).text = "hvm"
+    ET.SubElement(os_el, "boot", dev="hd")
+    feats = ET.SubElement(root, "features")
+    ET.SubElement(feats, "acpi")
+    ET.SubElement(feats, "apic")
+    model = spec.get("cpu_model")
+    if model is None and dtype == "kvm":
+        cpu = ET.SubElement(root, "cpu", mode="host-model")
+    else:
+        cpu = ET.SubElement(root, "cpu", mode="custom", match="exact")
+        ET.SubElement(cpu, "model", fallback="allow").text = model or "qemu64"
+    topo = spec.get("topology")
+    if topo:
+        sockets, cores, threads = int(topo.get("sockets", 1)), int(topo.get("cores", 1)), int(topo.get("threads", 1))
+        if sockets * cores * threads != max_vcpus:
+            raise ValueError("topology %dx%dx%d does not multiply to max_vcpus %d" % (sockets, cores, threads, max_vcpus))
+        ET.SubElement(cpu, "topology", sockets=str(sockets), dies="1", cores=str(cores), threads=str(threads))
+    ET.SubElement(root, "clock", offset="utc")
+    for event, action in (("on_poweroff", "destroy"), ("on_reboot", "restart"), ("on_crash", "destroy")):
+        ET.SubElement(root, event).text = action
+    dev = ET.SubElement(root, "devices")
+    disk = ET.SubElement(dev, "disk", type="file", device="disk")
+    ET.SubElement(disk, "driver", name="qemu", type=spec.get("disk_format", "qcow2"), discard="unmap")
+    ET.SubElement(disk, "source", file=spec["disk"])
+    ET.SubElement(disk, "target", dev="vda", bus="virtio")
+    nic = ET.SubElement(dev, "interface", type="bridge")
+    ET.SubElement(nic, "mac", address=spec.get("mac") or stable_mac(name))
+    ET.SubElement(nic, "source", bridge=spec.get("bridge", "br0"))
+    ET.SubElement(nic, "model", type="virtio")
+    serial = ET.SubElement(dev, "serial", type="pty")
+    ET.SubElement(serial, "target", port="0")
+    console = ET.SubElement(dev, "console", type="pty")
+    ET.SubElement(console, "target", type="serial", port="0")
+    chan = ET.SubElement(dev, "channel", type="unix")
+    ET.SubElement(chan, "target", type="virtio", name="org.qemu.guest_agent.0")
+    video = ET.SubElement(dev, "video")
+    ET.SubElement(video, "model", type="vga")
+    rng = ET.SubElement(dev, "rng", model="virtio")
+    ET.SubElement(rng, "backend", model="random").text = "/dev/urandom"
+    ET.SubElement(dev, "memballoon", model="virtio")
+    ET.register_namespace(METADATA_PREFIX, METADATA_NS)
+    return ET.tostring(root, encoding="unicode")

@@ -32,3 +32,17 @@ def test_connection_closed_after_context():
     with c:
         assert c.conn is not None
     assert c.conn is None
+
+
+def test_built_domain_defines_in_libvirt_and_reads_back():
+    """The XML the domain model builds is accepted by libvirt's own parser and reads back unchanged."""
+    from ansible_collections.cloud1.iaas.plugins.module_utils.domain import build_domain, stable_mac
+    spec = {"name": "built1", "domain_type": "test", "vcpus": 1, "max_vcpus": 2, "memory_mib": 256,
+            "max_memory_mib": 512, "disk": "/var/lib/cloud1/images/built1.qcow2",
+            "metadata": {"owner": "erin", "ip": "10.77.0.130"}}
+    with LibvirtClient("test:///default") as c:
+        c.conn.defineXML(build_domain(spec))
+        vm = c.describe(c.lookup("built1"))
+    assert (vm["vcpus"], vm["max_vcpus"], vm["memory_mib"], vm["max_memory_mib"]) == (1, 2, 256, 512)
+    assert vm["metadata"] == {"owner": "erin", "ip": "10.77.0.130"}
+    assert vm["nics"][0]["mac"] == stable_mac("built1") and vm["state"] == "shutoff"

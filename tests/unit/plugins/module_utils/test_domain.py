@@ -127,3 +127,45 @@ def test_capabilities_fall_back_to_qemu_under_tcg():
 def test_capabilities_without_host_arch_guest():
     caps = domain.parse_capabilities("<capabilities><host><cpu><arch>aarch64</arch></cpu></host></capabilities>")
     assert caps["domain_type"] is None and caps["domain_types"] == {}
+
+
+SPEC = {"name": "alice-web1", "domain_type": "qemu", "vcpus": 2, "max_vcpus": 4,
+        "topology": {"sockets": 1, "cores": 2, "threads": 2}, "memory_mib": 1024, "max_memory_mib": 2048,
+        "disk": "/var/lib/cloud1/images/alice-web1.qcow2", "bridge": "br0",
+        "metadata": {"owner": "alice", "os": "debian", "io": "high", "ip": "10.77.0.100", "prefix": "24"}}
+
+
+def test_build_then_parse_round_trip():
+    vm = domain.parse_domain(domain.build_domain(SPEC))
+    assert (vm["name"], vm["type"], vm["vcpus"], vm["max_vcpus"]) == ("alice-web1", "qemu", 2, 4)
+    assert (vm["memory_mib"], vm["max_memory_mib"]) == (1024, 2048)
+    assert vm["topology"] == {"sockets": 1, "dies": 1, "cores": 2, "threads": 2}
+    assert vm["disks"][0]["source"] == SPEC["disk"] and vm["disks"][0]["format"] == "qcow2"
+    assert vm["nics"][0]["source"] == "br0" and vm["nics"][0]["mac"] == domain.stable_mac("alice-web1")
+    assert vm["metadata"] == SPEC["metadata"]
+    assert vm["cpu_mode"] == "custom"
+
+
+def test_build_has_video_agent_channel_and_tcg_safe_cpu():
+    root = ET.fromstring(domain.build_domain(SPEC))
+    assert root.find("devices/video/model").get("type") == "vga"
+    assert root.find("devices/channel/target").get("name") == "org.qemu.guest_agent.0"
+    assert root.find("cpu/model").text == "qemu64"
+    kvm = ET.fromstring(domain.build_domain(dict(SPEC, domain_type="kvm")))
+    assert kvm.find("cpu").get("mode") == "host-model" and kvm.get("type") == "kvm"
+
+
+def test_build_is_deterministic_so_reruns_change_nothing():
+    assert domain.build_domain(SPEC) == domain.build_domain(dict(SPEC))
+    assert domain.stable_mac("a") == domain.stable_mac("a") != domain.stable_mac("b")
+    assert domain.stable_mac("a").startswith("52:54:00:")
+
+
+@pytest.mark.parametrize("change,msg", [
+    ({"vcpus": 0}, "vcpus must be at least 1"), ({"vcpus": 5}, "at most max_vcpus"),
+    ({"memory_mib": 32}, "at least 64"), ({"memory_mib": 4096}, "at most max_memory_mib"),
+    ({"topology": {"sockets": 2, "cores": 2, "threads": 2}}, "does not multiply to max_vcpus 4"),
+])
+def test_build_refuses_bad_sizes(change, msg):
+    with pytest.raises(ValueError, match=msg):
+        domain.build_domain(dict(SPEC, **change))
