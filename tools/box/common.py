@@ -7,6 +7,11 @@ import subprocess
 import sys
 import time
 
+# daemons and admin tools (ip, apt-cacher-ng) live in sbin: make sure a minimal PATH still finds them
+for _d in ("/usr/sbin", "/sbin"):
+    if _d not in os.environ.get("PATH", "").split(":"):
+        os.environ["PATH"] = os.environ.get("PATH", "/usr/bin:/bin") + ":" + _d
+
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 # Caches live outside the checkout so that every clone (and CI) on this machine reuses them.
 CACHE = os.environ.get("CLOUD1_CACHE", "/var/cache/cloud1-iaas")
