@@ -16,7 +16,7 @@ import xml.etree.ElementTree as ET
 
 METADATA_NS = "https://cloud1.example/iaas/vm/1"
 METADATA_PREFIX = "cloud1"
-METADATA_KEYS = ("owner", "os", "io", "ip", "prefix", "gateway", "image", "created")
+METADATA_KEYS = ("owner", "os", "io", "ip", "prefix", "gateway", "hostname", "image", "created")
 
 # virDomainState, by number, as libvirt documents it (kept here so this module needs no libvirt)
 STATES = {

@@ -57,10 +57,11 @@ class LibvirtClient:
     ...     names = [d["name"] for d in c.domains()]
     """
 
-    def __init__(self, uri, readonly=False):
+    def __init__(self, uri, readonly=False, conn=None):
         self.uri = uri
         self.readonly = readonly
-        self.conn = None
+        self.conn = conn
+        self._borrowed = conn is not None   # a connection handed in (tests) stays open after use
 
     def __enter__(self):
         self.open()
@@ -73,6 +74,8 @@ class LibvirtClient:
     def open(self):
         _require_libvirt()
         libvirt.registerErrorHandler(_silence, None)
+        if self._borrowed:
+            return self.conn
         try:
             self.conn = libvirt.openReadOnly(self.uri) if self.readonly else libvirt.open(self.uri)
         except libvirt.libvirtError as exc:
@@ -86,7 +89,7 @@ class LibvirtClient:
         return self.conn
 
     def close(self):
-        if self.conn is not None:
+        if self.conn is not None and not self._borrowed:
             try:
                 self.conn.close()
             except libvirt.libvirtError:
@@ -133,12 +136,19 @@ class LibvirtClient:
     def all_domains(self):
         return self._call("list domains", self.conn.listAllDomains, 0)
 
-    def describe(self, dom):
-        """One domain as a dict: the parsed XML plus state, persistence, autostart and disk sizes."""
-        xml = self._call("read the XML of %s" % dom.name(), dom.XMLDesc, 0)
-        info = parse_domain(xml)
+    def state(self, dom):
         state, _reason = self._call("read the state of %s" % dom.name(), dom.state)
-        info["state"] = STATES.get(state, "unknown")
+        return STATES.get(state, "unknown")
+
+    def describe(self, dom, config=False):
+        """One domain as a dict: the parsed XML plus state, persistence, autostart and disk sizes.
+
+        ``config=True`` reads the persistent configuration (what the next boot uses) instead of the
+        running one."""
+        flags = libvirt.VIR_DOMAIN_XML_INACTIVE if config and dom.isPersistent() else 0
+        xml = self._call("read the XML of %s" % dom.name(), dom.XMLDesc, flags)
+        info = parse_domain(xml)
+        info["state"] = self.state(dom)
         info["persistent"] = bool(dom.isPersistent())
         try:
             info["autostart"] = bool(dom.autostart())

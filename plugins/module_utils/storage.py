@@ -1,0 +1,122 @@
+# -*- coding: utf-8 -*-
+# Copyright: cloud1.iaas contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""VM disks as libvirt storage volumes: linked clones (qcow2 with a backing file) or full copies,
+created and deleted through libvirt, so the same code works on a local directory, NFS or GlusterFS and
+libvirt knows every file it runs.
+
+A directory without a storage pool gets a transient one (it vanishes with libvirtd, leaving no
+configuration behind); an existing pool over the same directory is used as it is.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import xml.etree.ElementTree as ET
+
+from ansible_collections.cloud1.iaas.plugins.module_utils.errors import NotFound, OperationFailed
+from ansible_collections.cloud1.iaas.plugins.module_utils.libvirt_client import libvirt
+
+GIB = 1024 ** 3
+
+
+def _pool_path(pool):
+    return os.path.normpath(ET.fromstring(pool.XMLDesc(0)).findtext("target/path") or "")
+
+
+def pool_for_dir(client, path):
+    """The active storage pool whose target is ``path``, created (transient) when there is none."""
+    path = os.path.normpath(path)
+    conn = client.conn
+    for pool in client._call("list storage pools", conn.listAllStoragePools, 0):
+        if _pool_path(pool) == path:
+            if not pool.isActive():
+                client._call("start storage pool %s" % pool.name(), pool.create, 0)
+            client._call("refresh storage pool %s" % pool.name(), pool.refresh, 0)
+            return pool
+    name = "cloud1-%s" % hashlib.sha256(path.encode()).hexdigest()[:10]
+    root = ET.Element("pool", type="dir")
+    ET.SubElement(root, "name").text = name
+    ET.SubElement(ET.SubElement(root, "target"), "path").text = path
+    try:
+        pool = conn.storagePoolCreateXML(ET.tostring(root, encoding="unicode"), 0)
+    except libvirt.libvirtError as exc:
+        try:   # a concurrent run created it a moment ago
+            pool = conn.storagePoolLookupByName(name)
+            pool.refresh(0)
+            return pool
+        except libvirt.libvirtError:
+            pass
+        raise OperationFailed("cannot open %s as a storage pool on %s: %s; check that the directory exists "
+                              "on the node (the shared_storage role mounts it)" % (path, client.uri, exc))
+    return pool
+
+
+def find_volume(client, path):
+    """The volume at ``path`` (its directory's pool refreshed first), or None."""
+    pool = pool_for_dir(client, os.path.dirname(path))
+    try:
+        return pool.storageVolLookupByName(os.path.basename(path))
+    except libvirt.libvirtError:
+        return None
+
+
+def volume_info(vol):
+    """Path, format, capacity and backing file of a volume."""
+    root = ET.fromstring(vol.XMLDesc(0))
+    return {
+        "path": vol.path(),
+        "format": (root.find("target/format").get("type") if root.find("target/format") is not None else None),
+        "capacity": int(root.findtext("capacity") or 0),
+        "backing": root.findtext("backingStore/path"),
+    }
+
+
+def base_volume(client, path):
+    """The base image a clone starts from: it must exist and be known to libvirt."""
+    vol = find_volume(client, path)
+    if vol is None:
+        raise NotFound("base image %s does not exist on %s: list the images under %s or build one"
+                       % (path, client.uri, os.path.dirname(path)), image=path)
+    return vol
+
+
+def clone_volume(client, base, dest, capacity_gib=None, linked=True):
+    """Create ``dest`` from the volume ``base``: a qcow2 whose backing file is the base (linked) or a full
+    copy; grown to ``capacity_gib`` when that is larger than the base. Returns the new volume."""
+    info = volume_info(base)
+    capacity = info["capacity"]
+    if capacity_gib is not None:   # never below the base: the caller refuses that first
+        capacity = max(capacity, int(capacity_gib) * GIB)
+    pool = pool_for_dir(client, os.path.dirname(dest))
+    root = ET.Element("volume")
+    ET.SubElement(root, "name").text = os.path.basename(dest)
+    ET.SubElement(root, "capacity", unit="bytes").text = str(capacity)
+    target = ET.SubElement(root, "target")
+    ET.SubElement(target, "format", type="qcow2")
+    ET.SubElement(ET.SubElement(target, "permissions"), "mode").text = "0600"
+    if linked:
+        backing = ET.SubElement(root, "backingStore")
+        ET.SubElement(backing, "path").text = info["path"]
+        ET.SubElement(backing, "format", type=info["format"] or "qcow2")
+    xml = ET.tostring(root, encoding="unicode")
+    try:
+        if linked:
+            vol = pool.createXML(xml, 0)
+        else:
+            vol = pool.createXMLFrom(xml, base, 0)
+    except libvirt.libvirtError as exc:
+        raise OperationFailed("creating the disk %s from %s failed on %s: %s" % (dest, info["path"], client.uri, exc))
+    if not linked and volume_info(vol)["capacity"] < capacity:
+        client._call("grow %s" % dest, vol.resize, capacity, 0)
+    return vol
+
+
+def delete_volume(client, path):
+    """Delete the volume at ``path``; True when there was one."""
+    vol = find_volume(client, path)
+    if vol is None:
+        return False
+    client._call("delete the disk %s" % path, vol.delete, 0)
+    return True

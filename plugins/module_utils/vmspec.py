@@ -1,0 +1,212 @@
+# -*- coding: utf-8 -*-
+# Copyright: cloud1.iaas contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""A VM request, validated before anything on the cluster is touched.
+
+Pure Python (netaddr only): the ``vm`` module, the ``vm_request`` filter used by createvm.yml and the
+tests share one set of rules, so a bad request fails the same way wherever it enters, with a message
+that says what to fix, and nothing is created.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+
+from ansible_collections.cloud1.iaas.plugins.module_utils.errors import InvalidInput
+
+STATES = ("present", "running", "stopped", "paused", "restarted", "absent")
+OS_FAMILIES = ("debian", "rhel")
+IO_CLASSES = ("low", "medium", "high")
+NETWORK_CONFIGS = ("networkd", "ifupdown", "ifcfg", "nmkeyfile")
+DEFAULT_NETWORK_CONFIG = {"debian": "networkd", "rhel": "nmkeyfile"}
+CLONE_MODES = ("linked", "full")
+
+MAX_VCPUS = 256
+MIN_MEMORY_MIB = 128
+MAX_MEMORY_MIB = 1024 * 1024
+MAX_DISK_GIB = 4096
+
+# a DNS label: the VM's name is also its disk's file name and, by default, its hostname
+_NAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$")
+_OWNER = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,31}$")
+_LABEL = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$")
+_SSH_KEY = re.compile(r"^(ssh-(rsa|ed25519|dss)|ecdsa-sha2-[a-z0-9-]+|sk-[a-z0-9@.-]+) [A-Za-z0-9+/=]+( [^\r\n]*)?$")
+
+
+def shown(value, limit=40):
+    """A value for an error message: repr, cut to ``limit`` characters."""
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit] + "...' (%d characters)" % len(str(value))
+
+
+def check_name(name, what="VM name"):
+    if not isinstance(name, str) or not _NAME.match(name):
+        raise InvalidInput(
+            "%s %s is not valid: use 1-63 letters, digits and '-', starting and ending with a letter or "
+            "digit (no '/', '..', spaces or other characters: it becomes a file name and a hostname)"
+            % (what, shown(name)))
+    return name
+
+
+def check_owner(owner):
+    if owner in (None, ""):
+        return None
+    if not isinstance(owner, str) or not _OWNER.match(owner):
+        raise InvalidInput("owner %s is not valid: use 1-32 letters, digits and '_', starting with a letter"
+                           % shown(owner))
+    return owner
+
+
+def check_hostname(hostname):
+    if hostname in (None, ""):
+        return None
+    labels = str(hostname).split(".")
+    if len(str(hostname)) > 253 or not all(_LABEL.match(label) for label in labels):
+        raise InvalidInput("hostname %s is not valid: dot-separated labels of letters, digits and '-'"
+                           % shown(hostname))
+    return str(hostname)
+
+
+def _int(params, key, low, high, unit=""):
+    value = params.get(key)
+    if value is None:
+        return None
+    try:
+        number = int(value)
+        if isinstance(value, float) and value != number:
+            raise ValueError
+    except (TypeError, ValueError):
+        raise InvalidInput("%s must be a whole number, not %s" % (key, shown(value)))
+    if not low <= number <= high:
+        raise InvalidInput("%s must be between %d and %d%s (got %d)" % (key, low, high, unit, number))
+    return number
+
+
+def _ip(text, what):
+    import netaddr
+    try:
+        return netaddr.IPAddress(str(text), version=4)
+    except (netaddr.AddrFormatError, ValueError, TypeError):
+        raise InvalidInput("%s %s is not an IPv4 address" % (what, shown(text)))
+
+
+def check_address(ip, prefix, gateway=None, dns=()):
+    """Static address with prefix, gateway and DNS servers: consistent with each other."""
+    import netaddr
+    if ip in (None, ""):
+        if gateway or dns:
+            raise InvalidInput("gateway and dns need a static ip to go with them")
+        return None
+    addr = _ip(str(ip).split("/", maxsplit=1)[0], "ip")
+    if "/" in str(ip) and prefix is None:
+        prefix = str(ip).split("/", 1)[1]
+    if prefix is None:
+        raise InvalidInput("ip %s needs a prefix length (e.g. prefix=24)" % addr)
+    prefix = _int({"prefix": prefix}, "prefix", 1, 32)
+    net = netaddr.IPNetwork("%s/%d" % (addr, prefix))
+    if prefix < 31 and addr in (net.network, net.broadcast):
+        raise InvalidInput("%s is the %s address of %s, not a host address: choose one inside the range" % (
+            addr, "network" if addr == net.network else "broadcast", net.cidr))
+    out = {"ip": str(addr), "prefix": prefix, "gateway": None, "dns": []}
+    if gateway not in (None, ""):
+        gw = _ip(gateway, "gateway")
+        if gw not in net:
+            raise InvalidInput("gateway %s is outside %s: the guest could not reach it" % (gw, net.cidr))
+        if gw == addr:
+            raise InvalidInput("gateway %s is the VM's own address" % gw)
+        out["gateway"] = str(gw)
+    out["dns"] = [str(_ip(server, "dns server")) for server in (dns or [])]
+    return out
+
+
+def check_ssh_key(key):
+    if key in (None, ""):
+        return None
+    key = str(key).strip()
+    if not _SSH_KEY.match(key):
+        raise InvalidInput("ssh_key is not one OpenSSH public key line (type, base64 blob, optional comment)")
+    return key
+
+
+def check_image(image, image_dir):
+    """The base image: a file under ``image_dir`` (a name relative to it, or an absolute path inside it).
+
+    Lexical check here (no '..', no escape from the directory); the module checks again after resolving
+    symbolic links on the node and that libvirt knows the file as a volume."""
+    if image in (None, ""):
+        return None
+    image = str(image)
+    if "\x00" in image or "\n" in image:
+        raise InvalidInput("image %s contains control characters" % shown(image))
+    if ".." in image.split("/"):
+        raise InvalidInput("image %s must not contain '..': name a file inside %s" % (shown(image), image_dir))
+    base = os.path.normpath(image_dir)
+    path = os.path.normpath(os.path.join(base, image))
+    if not path.startswith(base.rstrip("/") + "/"):
+        raise InvalidInput("image %s lies outside the image directory %s: name a file inside it"
+                           % (shown(image), base))
+    return path
+
+
+def _topology(params, max_vcpus):
+    topo = params.get("topology")
+    if not topo:
+        return None
+    out = {}
+    for key in ("sockets", "cores", "threads"):
+        out[key] = _int({key: topo.get(key, 1)}, key, 1, MAX_VCPUS)
+    product = out["sockets"] * out["cores"] * out["threads"]
+    if product != max_vcpus:
+        raise InvalidInput("topology %(sockets)d sockets x %(cores)d cores x %(threads)d threads" % out +
+                           " = %d vCPUs, but max_vcpus is %d: make them equal" % (product, max_vcpus))
+    return out
+
+
+def _choice(params, key, choices, default=None):
+    value = params.get(key) or default
+    if value is not None and value not in choices:
+        raise InvalidInput("%s must be one of %s (got %s)" % (key, ", ".join(choices), shown(value)))
+    return value
+
+
+def validate(params):
+    """Check a VM request; return it normalised (ints as ints, image as a path, address as a dict).
+
+    Only keys that are present are checked, so the same rules serve a full createvm request and a
+    lifecycle command that names just the VM and a state."""
+    spec = {"name": check_name(params.get("name"))}
+    spec["state"] = _choice(params, "state", STATES, "running")
+    spec["owner"] = check_owner(params.get("owner"))
+    spec["io"] = _choice(params, "io", IO_CLASSES)
+    spec["os"] = _choice(params, "os", OS_FAMILIES)
+    spec["network_config"] = _choice(params, "network_config", NETWORK_CONFIGS)
+    spec["clone"] = _choice(params, "clone", CLONE_MODES, "linked")
+    spec["vcpus"] = _int(params, "vcpus", 1, MAX_VCPUS)
+    spec["max_vcpus"] = _int(params, "max_vcpus", 1, MAX_VCPUS)
+    if spec["vcpus"] and spec["max_vcpus"] and spec["max_vcpus"] < spec["vcpus"]:
+        raise InvalidInput("max_vcpus %d is below vcpus %d" % (spec["max_vcpus"], spec["vcpus"]))
+    spec["topology"] = _topology(params, spec["max_vcpus"] or spec["vcpus"] or 1)
+    spec["memory_mib"] = _int(params, "memory_mib", MIN_MEMORY_MIB, MAX_MEMORY_MIB, " MiB")
+    spec["max_memory_mib"] = _int(params, "max_memory_mib", MIN_MEMORY_MIB, MAX_MEMORY_MIB, " MiB")
+    if spec["memory_mib"] and spec["max_memory_mib"] and spec["max_memory_mib"] < spec["memory_mib"]:
+        raise InvalidInput("max_memory_mib %d is below memory_mib %d" % (spec["max_memory_mib"], spec["memory_mib"]))
+    spec["disk_gib"] = _int(params, "disk_gib", 1, MAX_DISK_GIB, " GiB")
+    spec["hostname"] = check_hostname(params.get("hostname"))
+    spec["ssh_key"] = check_ssh_key(params.get("ssh_key"))
+    spec["address"] = check_address(params.get("ip"), params.get("prefix"), params.get("gateway"),
+                                    params.get("dns"))
+    spec["image"] = check_image(params.get("image"), params.get("image_dir") or "/var/lib/cloud1/images/base")
+    if params.get("source_vm") not in (None, ""):
+        spec["source_vm"] = check_name(params["source_vm"], "source VM name")
+        if spec["image"]:
+            raise InvalidInput("give either image or source_vm, not both")
+    else:
+        spec["source_vm"] = None
+    if spec["network_config"] in ("ifcfg", "nmkeyfile") and spec["os"] == "debian":
+        raise InvalidInput("network_config %s is for RHEL-family guests; Debian guests use networkd or ifupdown"
+                           % spec["network_config"])
+    if spec["network_config"] in ("networkd", "ifupdown") and spec["os"] == "rhel":
+        raise InvalidInput("network_config %s is for Debian guests; RHEL-family guests use ifcfg or nmkeyfile"
+                           % spec["network_config"])
+    return spec
