@@ -5,6 +5,8 @@
 
 from __future__ import annotations
 
+import os
+
 from ansible_collections.cloud1.iaas.plugins.module_utils.libvirt_client import LibvirtClient
 from ansible_collections.cloud1.iaas.plugins.module_utils.errors import NotFound
 
@@ -31,10 +33,15 @@ def node_vms(uri, name=None, owner=None):
     return {"node": node, "uri": uri, "vms": vms}
 
 
-def node_facts(uri):
+def node_facts(uri, disk_dir=None):
     """What a node offers: hypervisor, domain types (kvm under hardware virtualization, qemu under
-    software emulation), CPUs, memory, and how many domains it holds."""
+    software emulation), CPUs, memory, what its VMs are allocated, how many domains it holds, and the
+    free space where VM disks go (when ``disk_dir`` is given and visible here)."""
     with LibvirtClient(uri, readonly=True) as client:
         facts = client.node_facts()
     facts["uri"] = uri
+    facts["disk_free_gib"] = None
+    if disk_dir and os.path.isdir(disk_dir):
+        st = os.statvfs(disk_dir)
+        facts["disk_free_gib"] = round(st.f_bavail * st.f_frsize / 1024.0 ** 3, 2)
     return facts

@@ -110,6 +110,11 @@ class LibvirtClient:
         free = self._call("read free memory", conn.getFreeMemory)
         domains = self.all_domains()
         active = sum(1 for d in domains if d.isActive())
+        vcpus = memory = 0
+        for dom in domains:   # what the node's VMs may use: their maximum vCPUs and memory
+            info = parse_domain(self._call("read the XML of %s" % dom.name(), dom.XMLDesc, 0))
+            vcpus += info["max_vcpus"]
+            memory += info["max_memory_mib"]
         caps.update({
             "hostname": self.hostname(),
             "hypervisor": self._call("read the driver type", conn.getType),
@@ -122,6 +127,8 @@ class LibvirtClient:
             "free_memory_mib": free // (1024 * 1024),
             "domains_active": active,
             "domains_inactive": len(domains) - active,
+            "vcpus_allocated": vcpus,
+            "memory_allocated_mib": memory,
         })
         return caps
 

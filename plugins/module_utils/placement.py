@@ -145,3 +145,25 @@ def place(nodes, request, policy=None):
     if scores:
         best = sorted(scores, key=lambda n: (-scores[n], n))[0]
     return Decision(node=best, scores=scores, reasons=reasons)
+
+
+# ------------------------------------------------------------------------ plain-data entry point
+
+def node_from_facts(name, facts):
+    """A NodeState from what node_info reported for a node (None or a failed result: not alive)."""
+    if not facts or facts.get("failed") or facts.get("unreachable") or "cpus" not in facts:
+        return NodeState(name=name, alive=False)
+    return NodeState(
+        name=name, alive=True, arch=facts.get("arch") or "x86_64", cpus=int(facts["cpus"]),
+        memory_mib=int(facts["memory_mib"]), vcpus_allocated=int(facts.get("vcpus_allocated") or 0),
+        memory_allocated_mib=int(facts.get("memory_allocated_mib") or 0),
+        disk_free_gib=facts.get("disk_free_gib"), metrics=dict(facts.get("metrics") or {}))
+
+
+def decide(facts_by_node, vcpus, memory_mib, disk_gib=0.0, io="medium", arch="x86_64", policy=None):
+    """Placement from plain data: {node name: node_info result} and the request; returns
+    Decision.as_dict(). ``policy`` is a dict of Policy fields to override."""
+    nodes = [node_from_facts(name, facts) for name, facts in sorted(facts_by_node.items())]
+    request = Request(vcpus=int(vcpus), memory_mib=int(memory_mib), disk_gib=float(disk_gib or 0), io=io or "medium",
+                      arch=arch)
+    return place(nodes, request, Policy(**(policy or {}))).as_dict()

@@ -60,7 +60,7 @@ fi
 def sysprep_args(disk, hostname=None, ssh_key=None, address=None, network_config="networkd", grow_root=False,
                  staging=None):
     """virt-sysprep's argument list, and the files to stage for --upload as {local name: content}."""
-    args = ["virt-sysprep", "--quiet", "-a", disk, "--format", "qcow2",
+    args = ["virt-sysprep", "--quiet", "--format", "qcow2", "-a", disk,
             "--operations", ",".join(OPERATIONS)]
     staged = {}
     if hostname:

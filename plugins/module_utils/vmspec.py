@@ -34,7 +34,7 @@ _LABEL = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$")
 _SSH_KEY = re.compile(r"^(ssh-(rsa|ed25519|dss)|ecdsa-sha2-[a-z0-9-]+|sk-[a-z0-9@.-]+) [A-Za-z0-9+/=]+( [^\r\n]*)?$")
 
 
-def shown(value, limit=40):
+def shown(value, limit=80):
     """A value for an error message: repr, cut to ``limit`` characters."""
     text = repr(value)
     return text if len(text) <= limit else text[:limit] + "...' (%d characters)" % len(str(value))
@@ -91,14 +91,18 @@ def _ip(text, what):
         raise InvalidInput("%s %s is not an IPv4 address" % (what, shown(text)))
 
 
-def check_address(ip, prefix, gateway=None, dns=()):
-    """Static address with prefix, gateway and DNS servers: consistent with each other."""
+def check_address(ip, prefix, gateway=None, dns=(), subnet=None):
+    """Static address with prefix, gateway and DNS servers: consistent with each other (and inside
+    ``subnet`` when one is given)."""
     import netaddr
     if ip in (None, ""):
-        if gateway or dns:
-            raise InvalidInput("gateway and dns need a static ip to go with them")
         return None
     addr = _ip(str(ip).split("/", maxsplit=1)[0], "ip")
+    if subnet:
+        net = netaddr.IPNetwork(str(subnet))
+        if addr not in net:
+            raise InvalidInput("ip %s is outside the subnet %s: pick an address inside it (getips.yml lists "
+                               "free ones)" % (addr, net.cidr))
     if "/" in str(ip) and prefix is None:
         prefix = str(ip).split("/", 1)[1]
     if prefix is None:
@@ -195,8 +199,9 @@ def validate(params):
     spec["hostname"] = check_hostname(params.get("hostname"))
     spec["ssh_key"] = check_ssh_key(params.get("ssh_key"))
     spec["address"] = check_address(params.get("ip"), params.get("prefix"), params.get("gateway"),
-                                    params.get("dns"))
-    spec["image"] = check_image(params.get("image"), params.get("image_dir") or "/var/lib/cloud1/images/base")
+                                    params.get("dns"), params.get("subnet"))
+    spec["image_dir"] = params.get("image_dir") or "/var/lib/cloud1/images/base"
+    spec["image"] = check_image(params.get("image"), spec["image_dir"])
     if params.get("source_vm") not in (None, ""):
         spec["source_vm"] = check_name(params["source_vm"], "source VM name")
         if spec["image"]:

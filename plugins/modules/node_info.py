@@ -17,7 +17,10 @@ author:
   - cloud1.iaas developers (@cloud1)
 extends_documentation_fragment:
   - cloud1.iaas.connection
-options: {}
+options:
+  disk_dir:
+    description: Where VM disks go on this node; its free space is reported as RV(disk_free_gib).
+    type: path
 attributes:
   check_mode:
     support: full
@@ -99,6 +102,18 @@ domains_inactive:
   description: Defined domains that are not running.
   returned: always
   type: int
+vcpus_allocated:
+  description: Sum of the maximum vCPUs of the node's domains (what placement counts against the node).
+  returned: always
+  type: int
+memory_allocated_mib:
+  description: Sum of the maximum memory of the node's domains, in MiB.
+  returned: always
+  type: int
+disk_free_gib:
+  description: Free space in O(disk_dir) in GiB; null when O(disk_dir) is not given or not found.
+  returned: always
+  type: float
 """
 
 from ansible.module_utils.basic import AnsibleModule
@@ -108,9 +123,10 @@ from ansible_collections.cloud1.iaas.plugins.module_utils.runner import run
 
 
 def main():
-    module = AnsibleModule(argument_spec=dict(uri=dict(type="str", default="qemu:///system")),
+    module = AnsibleModule(argument_spec=dict(uri=dict(type="str", default="qemu:///system"),
+                                              disk_dir=dict(type="path")),
                            supports_check_mode=True)
-    run(module, node_facts, module.params["uri"])
+    run(module, node_facts, module.params["uri"], disk_dir=module.params["disk_dir"])
 
 
 if __name__ == "__main__":

@@ -395,6 +395,13 @@ def write_access_files(n, key):
                 "bridge_prefix": SUBNET.prefixlen,
                 "shared_storage_backend": "glusterfs",   # no NFS in this kernel
                 "ganglia_time_threshold": 20,
+                # what createvm.yml and friends need: base images (the cache, bound into every node),
+                # VM disks on the shared GlusterFS volume, the key injected into new VMs
+                "cloud1_image_dir": IMAGES,
+                "cloud1_base_image": "debian12.qcow2",
+                "cloud1_disk_dir": "/var/lib/cloud1/images",
+                "cloud1_ssh_public_key_file": key + ".pub",
+                "cloud1_vm_ssh_private_key_file": key,
             },
             "children": {
                 "master": {"hosts": {node_name(0): host_vars(0)}},
@@ -405,6 +412,21 @@ def write_access_files(n, key):
     }
     # YAML is a superset of JSON: no yaml module needed on the host python
     write(os.path.join(STATE, "inventory.yml"), json.dumps(inv, indent=2) + "\n")
+    # the VMs of the box as an inventory (the cluster inventory plugin, over libvirt's own SSH transport)
+    uri = "qemu+libssh://root@%s/system?keyfile=" + key + "&known_hosts=" + kh + "&sshauth=privkey"
+    vms = {
+        "plugin": "cloud1.iaas.cluster",
+        "nodes": {node_name(i): uri % node_ip(i) for i in range(n)},
+        "compose": {
+            "ansible_user": "'root'",
+            "ansible_ssh_private_key_file": "'%s'" % key,
+            # new VMs get new host keys: the box does not pin them
+            "ansible_ssh_common_args": "'-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null "
+                                       "-o IdentitiesOnly=yes -o ConnectTimeout=10'",
+            "ansible_python_interpreter": "'/usr/bin/python3'",
+        },
+    }
+    write(os.path.join(STATE, "vms.cluster.yml"), json.dumps(vms, indent=2) + "\n")
 
 
 # ---------------------------------------------------------------- commands

@@ -1,0 +1,67 @@
+# -*- coding: utf-8 -*-
+# Copyright: cloud1.iaas contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Filters place, vm_request, cluster_vms, vm_node, vms_by_owner, vms_by_node,
+addresses_in_use (documented in their .yml
+files): the placement core and the request rules exposed to playbooks. Each is one call into module_utils."""
+
+from __future__ import annotations
+
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.cloud1.iaas.plugins.module_utils import cluster, placement, vmspec
+from ansible_collections.cloud1.iaas.plugins.module_utils.errors import Cloud1Error
+
+
+def _per_host(hostvars, hosts, var):
+    """{host: the host's ``var``} for the hosts given (None where the host has no such variable)."""
+    out = {}
+    for host in hosts:
+        value = hostvars[host].get(var) if host in hostvars else None
+        out[host] = dict(value) if value else None
+    return out
+
+
+def _guard(fn):
+    def run(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except Cloud1Error as exc:
+            raise AnsibleFilterError(exc.message)
+    return run
+
+
+def place(hostvars, hosts, var="cloud1_node", **request):
+    return placement.decide(_per_host(hostvars, hosts, var), **request)
+
+
+def vm_request(request):
+    return vmspec.validate(dict(request))
+
+
+def cluster_vms(hostvars, hosts, var="cloud1_node_vms"):
+    return cluster.cluster_vms(_per_host(hostvars, hosts, var))
+
+
+def vm_node(hostvars, hosts, name, var="cloud1_node_vms", required=True):
+    return cluster.locate(_per_host(hostvars, hosts, var), name, required=required)
+
+
+def vms_by_owner(hostvars, hosts, var="cloud1_node_vms"):
+    return cluster.by_owner(_per_host(hostvars, hosts, var))
+
+
+def vms_by_node(hostvars, hosts, var="cloud1_node_vms"):
+    return cluster.by_node(_per_host(hostvars, hosts, var))
+
+
+def addresses_in_use(hostvars, hosts, var="cloud1_node_vms"):
+    return cluster.addresses_in_use(_per_host(hostvars, hosts, var))
+
+
+class FilterModule:
+    def filters(self):
+        return {name: _guard(fn) for name, fn in (
+            ("place", place), ("vm_request", vm_request), ("cluster_vms", cluster_vms), ("vm_node", vm_node),
+            ("vms_by_owner", vms_by_owner), ("vms_by_node", vms_by_node),
+            ("addresses_in_use", addresses_in_use))}

@@ -1,0 +1,69 @@
+# -*- coding: utf-8 -*-
+# Copyright: cloud1.iaas contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Cluster-wide views built from what every node reported (vm_info results per node). Pure Python.
+
+libvirt on each node is the registry; these functions only join the nodes' answers: which VM is where,
+whose it is, which addresses are in use (the seed's getuserdetails, getnodedetails, getvmdetails).
+"""
+
+from __future__ import annotations
+
+from ansible_collections.cloud1.iaas.plugins.module_utils.errors import InvalidInput, NotFound
+
+
+def cluster_vms(results_by_node):
+    """Every VM of every node that answered, each with ``host`` (the inventory name of its node),
+    sorted by name. Nodes that failed or were unreachable contribute nothing."""
+    out = []
+    for host, result in sorted((results_by_node or {}).items()):
+        if not result or result.get("failed") or result.get("unreachable"):
+            continue
+        for vm in result.get("vms") or []:
+            out.append(dict(vm, host=host))
+    return sorted(out, key=lambda v: (v["name"], v["host"]))
+
+
+def locate(results_by_node, name, required=True):
+    """The inventory name of the node holding VM ``name`` (None when absent and not ``required``)."""
+    hosts = [vm["host"] for vm in cluster_vms(results_by_node) if vm["name"] == name]
+    if len(hosts) > 1:
+        raise InvalidInput("VM %s is defined on several nodes (%s): undefine the stale copy first"
+                           % (name, ", ".join(hosts)))
+    if not hosts:
+        missing = sorted(h for h, r in (results_by_node or {}).items()
+                         if not r or r.get("failed") or r.get("unreachable"))
+        if required:
+            raise NotFound("no VM named %s on any node%s" % (
+                name, " that answered (no answer from %s)" % ", ".join(missing) if missing else ""))
+        return None
+    return hosts[0]
+
+
+def summary(vm):
+    """One VM in a line of the seed's user details: name, node, owner, address, state, sizes, io, os."""
+    meta = vm.get("metadata") or {}
+    return {"name": vm["name"], "node": vm["host"], "owner": meta.get("owner"), "ip": meta.get("ip"),
+            "state": vm["state"], "vcpus": vm["vcpus"], "memory_mib": vm["memory_mib"], "io": meta.get("io"),
+            "os": meta.get("os")}
+
+
+def by_owner(results_by_node):
+    """{owner: [summary]} (the seed's getuserdetails)."""
+    out = {}
+    for vm in cluster_vms(results_by_node):
+        out.setdefault((vm.get("metadata") or {}).get("owner") or "(none)", []).append(summary(vm))
+    return out
+
+
+def by_node(results_by_node):
+    """{node: [summary]} for every node that answered, empty ones included (the seed's getnodedetails)."""
+    out = {host: [] for host, r in (results_by_node or {}).items() if r and not r.get("failed") and not r.get("unreachable")}
+    for vm in cluster_vms(results_by_node):
+        out[vm["host"]].append(summary(vm))
+    return out
+
+
+def addresses_in_use(results_by_node):
+    """Static addresses the VMs hold according to their metadata."""
+    return sorted({(vm.get("metadata") or {}).get("ip") for vm in cluster_vms(results_by_node)} - {None, ""})
