@@ -42,8 +42,10 @@ if lvs "$root" >/dev/null 2>&1; then
 else
     pv=$root
 fi
-disk=/dev/$(lsblk -n -o PKNAME "$pv" | head -n1)
-part=$(cat "/sys/class/block/$(basename "$(readlink -f "$pv")")/partition")
+# sysfs, not lsblk: at first boot udev may not have filled in the parent disk yet
+sys=$(readlink -f "/sys/class/block/$(basename "$(readlink -f "$pv")")")
+disk=/dev/$(basename "$(dirname "$sys")")
+part=$(cat "$sys/partition")
 growpart "$disk" "$part" || [ $? -eq 1 ]    # 1: nothing to grow
 if [ "$pv" != "$root" ]; then
     pvresize "$pv"

@@ -412,8 +412,9 @@ def write_access_files(n, key):
     }
     # YAML is a superset of JSON: no yaml module needed on the host python
     write(os.path.join(STATE, "inventory.yml"), json.dumps(inv, indent=2) + "\n")
-    # the VMs of the box as an inventory (the cluster inventory plugin, over libvirt's own SSH transport)
-    uri = "qemu+libssh://root@%s/system?keyfile=" + key + "&known_hosts=" + kh + "&sshauth=privkey"
+    # the VMs of the box as an inventory (the cluster inventory plugin, over libvirt's libssh2 transport,
+    # which takes a known_hosts file; its libssh transport hangs on replies of a few KiB here)
+    uri = "qemu+libssh2://root@%s/system?keyfile=" + key + "&known_hosts=" + kh + "&sshauth=privkey"
     vms = {
         "plugin": "cloud1.iaas.cluster",
         "nodes": {node_name(i): uri % node_ip(i) for i in range(n)},
