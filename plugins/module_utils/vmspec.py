@@ -41,6 +41,8 @@ def shown(value, limit=80):
 
 
 def check_name(name, what="VM name"):
+    if name in (None, ""):
+        raise InvalidInput("a %s is required" % what)
     if not isinstance(name, str) or not _NAME.match(name):
         raise InvalidInput(
             "%s %s is not valid: use 1-63 letters, digits and '-', starting and ending with a letter or "

@@ -1,0 +1,144 @@
+# -*- coding: utf-8 -*-
+"""Helpers of the box checks: run the collection's playbooks against the cluster-in-a-box and look at the
+result through libvirt (domains), the nodes' disk directory and the master's lease database."""
+
+import json
+import os
+import subprocess
+import sys
+import time
+
+import libvirt
+
+REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+BOX = os.path.join(REPO, ".box")
+INVENTORY = os.path.join(BOX, "inventory.yml")
+VMS_INVENTORY = os.path.join(BOX, "vms.cluster.yml")
+ANSIBLE_PLAYBOOK = os.path.join(os.path.dirname(sys.executable), "ansible-playbook")
+FAILURES = []
+
+
+def inventory():
+    with open(INVENTORY) as handle:
+        return json.load(handle)
+
+
+def node_uris():
+    with open(VMS_INVENTORY) as handle:
+        return json.load(handle)["nodes"]
+
+
+def box_vars():
+    return inventory()["all"]["vars"]
+
+
+def log(msg):
+    print("[%s] %s" % (time.strftime("%H:%M:%S"), msg), flush=True)
+
+
+def check(ok, what):
+    """Record a check; the script exits non-zero at the end when any failed."""
+    log("%s %s" % ("PASS" if ok else "FAIL", what))
+    if not ok:
+        FAILURES.append(what)
+    return ok
+
+
+def finish():
+    if FAILURES:
+        log("%d check(s) failed:\n  %s" % (len(FAILURES), "\n  ".join(FAILURES)))
+        sys.exit(1)
+    log("all checks passed")
+
+
+def playbook(name, extra=None, check_mode=False, timeout=900):
+    """Run playbooks/<name> on the box; return (rc, output, seconds)."""
+    cmd = [ANSIBLE_PLAYBOOK, "-i", INVENTORY, os.path.join(REPO, "playbooks", name)]
+    for key, value in (extra or {}).items():
+        cmd += ["-e", json.dumps({key: value})]
+    if check_mode:
+        cmd.append("--check")
+    env = dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0")
+    t0 = time.monotonic()
+    res = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=timeout, check=False)
+    return res.returncode, res.stdout + res.stderr, time.monotonic() - t0
+
+
+def recap_changed(output, host="localhost"):
+    """changed= of ``host`` in a play recap."""
+    for line in output.splitlines():
+        parts = line.split()
+        if len(parts) > 2 and parts[0] == host and parts[1] == ":":
+            for part in parts:
+                if part.startswith("changed="):
+                    return int(part.split("=")[1])
+    return None
+
+
+def domains():
+    """{node: {vm name: (state, uuid)}} from libvirt on every node."""
+    out = {}
+    for node, uri in sorted(node_uris().items()):
+        conn = libvirt.openReadOnly(uri)
+        try:
+            out[node] = {d.name(): (d.state()[0], d.UUIDString()) for d in conn.listAllDomains()}
+        finally:
+            conn.close()
+    return out
+
+
+def vm_state(name):
+    """(node, libvirt state name) of VM ``name``, or (None, 'absent')."""
+    names = {1: "running", 3: "paused", 4: "shutdown", 5: "shutoff"}
+    for node, doms in domains().items():
+        if name in doms:
+            return node, names.get(doms[name][0], str(doms[name][0]))
+    return None, "absent"
+
+
+def ssh_node(node, command):
+    cmd = ["ssh", "-F", os.path.join(BOX, "ssh_config"), node, command]
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=120, check=False)
+
+
+def ssh_guest(ip, command, timeout=30):
+    key = box_vars()["ansible_ssh_private_key_file"]
+    cmd = ["ssh", "-i", key, "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
+           "-o", "LogLevel=ERROR", "-o", "ConnectTimeout=10", "-o", "BatchMode=yes", "root@%s" % ip, command]
+    try:
+        return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False)
+    except subprocess.TimeoutExpired:
+        return subprocess.CompletedProcess(cmd, 255, "", "timeout")
+
+
+def wait_ssh(ip, timeout=300):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        res = ssh_guest(ip, "true")
+        if res.returncode == 0:
+            return True
+        time.sleep(3)
+    return False
+
+
+LEASES = ("import json, sqlite3; c = sqlite3.connect('/var/lib/cloud1/state/leases.db'); "
+          "print(json.dumps(sorted(c.execute('SELECT ip, vm FROM leases').fetchall())))")
+
+
+def leases():
+    master = sorted(inventory()["all"]["children"]["master"]["hosts"])[0]
+    res = ssh_node(master, "test -e /var/lib/cloud1/state/leases.db || { echo '[]'; exit 0; }; python3 -c \"%s\"" % LEASES)
+    return [tuple(x) for x in json.loads(res.stdout or "[]")]
+
+
+def disks():
+    """Files in the VM disk directory (shared storage: one listing serves every node)."""
+    directory = box_vars().get("cloud1_disk_dir", "/var/lib/cloud1/images")
+    node = sorted(node_uris())[0]
+    res = ssh_node(node, "cd %s && find . -maxdepth 1 -type f -printf '%%f %%s\\n' | sort" % directory)
+    return res.stdout.split("\n")
+
+
+def cluster_state():
+    """What a refused request must leave exactly as it was: domains (state, UUID), disks, leases."""
+    return {"domains": domains(), "disks": disks(), "leases": leases()}

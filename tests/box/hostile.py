@@ -1,0 +1,68 @@
+#!/usr/bin/env python
+# -*- coding: utf-8 -*-
+"""Hostile requests against the box: each must fail with a message that says what to fix and leave every
+node's domains (state, UUID), the disk directory and the lease database exactly as they were.
+
+Usage: python tests/box/hostile.py   (the box up and converged, a VM `web1` running, as the lifecycle
+scenario leaves it)"""
+
+import os
+
+import boxlib
+
+TOUCHED = "/tmp/cloud1-hostile-pwned"
+CASES = [
+    # (playbook, extra vars, what the message must say)
+    ("createvm.yml", {"vm": "a/b"}, "VM name 'a/b' is not valid"),
+    ("createvm.yml", {"vm": ".."}, "VM name '..' is not valid"),
+    ("createvm.yml", {"vm": "web 1"}, "VM name 'web 1' is not valid"),
+    ("createvm.yml", {"vm": "<vm name='x'/>&"}, "is not valid"),
+    ("createvm.yml", {"vm": "$(touch %s)" % TOUCHED}, "is not valid"),
+    ("createvm.yml", {"vm": "a" * 300}, "(300 characters)"),
+    ("createvm.yml", {"vm": "h1", "memory": 0}, "memory_mib must be between 128"),
+    ("createvm.yml", {"vm": "h1", "memory": -512}, "memory_mib must be between 128"),
+    ("createvm.yml", {"vm": "h1", "cpu": 0}, "vcpus must be between 1"),
+    ("createvm.yml", {"vm": "h1", "cpu": -4}, "vcpus must be between 1"),
+    ("createvm.yml", {"vm": "h1", "memory": 200000}, "no node can take"),
+    ("createvm.yml", {"vm": "h1", "cpu": 64}, "no node can take"),
+    ("createvm.yml", {"vm": "h1", "ip": "10.88.0.5"}, "outside the subnet 10.77.0.0/24"),
+    ("createvm.yml", {"vm": "h1", "ip": "10.77.0.0"}, "network address"),
+    ("createvm.yml", {"vm": "h1", "ip": "10.77.0.255"}, "broadcast address"),
+    ("createvm.yml", {"vm": "h1", "ip": "WEB1_IP"}, "already in use"),
+    ("createvm.yml", {"vm": "h1", "image": "/etc/passwd"}, "outside the image directory"),
+    ("createvm.yml", {"vm": "h1", "image": "../../../etc/shadow"}, "must not contain '..'"),
+    ("createvm.yml", {"vm": "h1", "image": "missing.qcow2"}, "does not exist"),
+    ("createvm.yml", {"vm": "h1", "disk": 1}, "smaller than the base image"),
+    ("createvm.yml", {"vm": "h1", "node": "node9"}, "node node9 is not a hypervisor"),
+    ("createvm.yml", {"vm": "h1", "owner": "bad owner"}, "owner 'bad owner' is not valid"),
+    ("clonevm.yml", {"vm": "h1", "source": "web1"}, "shut it down first"),
+    ("clonevm.yml", {"vm": "h1", "source": "ghost"}, "no VM named ghost"),
+    ("deletevm.yml", {"vm": "ghost"}, "no VM named ghost"),
+    ("vm_state.yml", {"vm": "web1", "operation": "explode"}, "operation must be one of"),
+]
+
+
+def main():
+    web1_node, web1_state = boxlib.vm_state("web1")
+    if not boxlib.check(web1_state == "running", "precondition: web1 runs (on %s)" % web1_node):
+        boxlib.finish()
+    web1_ip = [ip for ip, vm in boxlib.leases() if vm == "web1"][0]
+    before = boxlib.cluster_state()
+    for i, (book, extra, message) in enumerate(CASES, 1):
+        extra = {k: (web1_ip if v == "WEB1_IP" else v) for k, v in extra.items()}
+        rc, out, took = boxlib.playbook(book, dict({"owner": "mallory"}, **extra))
+        shown = ", ".join("%s=%.40r" % kv for kv in extra.items())
+        boxlib.check(rc != 0 and message in out, "%2d %s %s: refused in %.1fs, message has %r" % (i, book, shown, took, message))
+        if rc == 0 or message not in out:
+            print(out[-3000:])
+        after = boxlib.cluster_state()
+        boxlib.check(after == before, "%2d domains, disks and leases unchanged" % i)
+        if after != before:
+            print("before: %s\nafter:  %s" % (before, after))
+            before = after
+    boxlib.check(not os.path.exists(TOUCHED), "no shell ran the name")
+    boxlib.finish()
+
+
+if __name__ == "__main__":
+    main()
