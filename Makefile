@@ -14,7 +14,7 @@ export PATH := $(VENV)/bin:$(PATH)
         test-integration test-box demo clean
 
 help:
-	@echo "make demo                  install, bring up the cluster-in-a-box, boot a guest on it"
+	@echo "make demo                  install, bring up the cluster-in-a-box, createvm.yml a VM on it"
 	@echo "make test                  install, run every test tier (unit, sanity, test driver, box)"
 	@echo "make box-up NODES=n        n nodes (default 3) as systemd-nspawn containers; .box/inventory.yml"
 	@echo "make box-down              stop the box, leave no process, mount or link behind"

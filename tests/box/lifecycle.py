@@ -1,0 +1,154 @@
+#!/usr/bin/env python
+# -*- coding: utf-8 -*-
+"""The lifecycle scenario's checks on the box, in phases (each a command line argument):
+
+  placed      web1 (made by the scenario's converge) runs where placement chose, answers SSH at its static
+              address with its hostname, its root grew to the disk asked for; a check-mode rerun changes
+              nothing; the cluster inventory plugin reaches it as owner_alice; userdetails reads and modifies
+  states      every seed lifecycle command reaches its state (shutdown, start, pause, resume, reboot, destroy)
+  clone       a clone of stopped web1 boots at its own address with its own hostname and identity; deleted
+  concurrent  3 createvm runs at once get 3 different addresses and 3 VMs that answer SSH; deleted in parallel
+  delete      deletevm removes web1's domain and disk and releases its address
+"""
+
+import json
+import os
+import subprocess
+import sys
+
+import boxlib
+
+PLACEMENT = os.path.join(os.environ.get("MOLECULE_EPHEMERAL_DIRECTORY", boxlib.BOX), "placement.json")
+
+
+def lease_of(vm):
+    return dict((v, ip) for ip, v in boxlib.leases()).get(vm)
+
+
+def guest(ip, command):
+    res = boxlib.ssh_guest(ip, command)
+    return res.stdout.strip() if res.returncode == 0 else None
+
+
+def placed():
+    decision = json.load(open(PLACEMENT))
+    node, state = boxlib.vm_state("web1")
+    boxlib.check(state == "running" and node == decision["target"] and decision["placement"]["node"] == node,
+                 "web1 runs on %s, the node placement chose (%s)" % (node, decision["placement"]["reasons"].get(node)))
+    ip = lease_of("web1")
+    boxlib.check(ip is not None, "web1 holds the lease %s" % ip)
+    out = guest(ip, "hostname; ip -4 -o addr show dev eth0; df -B1 --output=size / | tail -1")
+    lines = (out or "").splitlines()
+    boxlib.check(len(lines) == 3 and lines[0] == "web1" and ("%s/24" % ip) in lines[1],
+                 "SSH at %s: hostname %s, address on eth0" % (ip, lines[:2]))
+    boxlib.check(len(lines) == 3 and int(lines[2]) > 3.5 * 1024 ** 3,
+                 "root filesystem grew at first boot to the 4 GiB disk: %s bytes" % (lines[2:] or "?"))
+    rc, out, took = boxlib.playbook("createvm.yml", {"vm": "web1", "owner": "alice", "memory": 384, "cpu": 1,
+                                                     "disk": 4}, check_mode=True)
+    boxlib.check(rc == 0 and boxlib.recap_changed(out) == 0, "createvm.yml --check on the existing VM: changed=0 (%.1fs)" % took)
+    res = subprocess.run([os.path.join(os.path.dirname(sys.executable), "ansible"), "-i", boxlib.VMS_INVENTORY,
+                          "owner_alice", "-m", "ansible.builtin.ping"], capture_output=True, text=True,
+                         timeout=120, check=False, cwd=boxlib.REPO)
+    boxlib.check(res.returncode == 0 and "web1 | SUCCESS" in res.stdout,
+                 "ansible -i vms.cluster.yml owner_alice -m ping reaches web1")
+    rc, out, _ = boxlib.playbook("userdetails.yml")
+    boxlib.check(rc == 0 and "alice" in out and "web1" in out, "userdetails.yml lists alice's web1")
+    rc, out, _ = boxlib.playbook("userdetails.yml", {"operation": "modify", "owner": "alice", "vm": "web1",
+                                                     "parameter": "io", "value": "high"})
+    rc2, out2, _ = boxlib.playbook("userdetails.yml", {"operation": "modify", "owner": "bob", "vm": "web1",
+                                                       "parameter": "io", "value": "low"})
+    boxlib.check(rc == 0 and "io medium -> high" in out and rc2 != 0 and "belongs to alice, not bob" in out2,
+                 "userdetails.yml modifies io for its owner, refuses another user")
+
+
+def states():
+    ip = lease_of("web1")
+    boot = guest(ip, "cat /proc/sys/kernel/random/boot_id")
+    for book, want in (("shutdownvm.yml", "shutoff"), ("startvm.yml", "running"), ("pausevm.yml", "paused"),
+                       ("resumevm.yml", "running"), ("rebootvm.yml", "running"), ("destroyvm.yml", "shutoff"),
+                       ("startvm.yml", "running")):
+        rc, out, took = boxlib.playbook(book, {"vm": "web1"})
+        node, state = boxlib.vm_state("web1")
+        boxlib.check(rc == 0 and state == want, "%s -> %s in %.1fs (libvirt on %s says %s)" % (book, want, took, node, state))
+        if rc != 0:
+            print(out[-2000:])
+        if book == "startvm.yml":
+            boxlib.check(boxlib.wait_ssh(ip), "web1 answers SSH again after start")
+        if book == "pausevm.yml":
+            boxlib.check(boxlib.ssh_guest(ip, "true", timeout=15).returncode != 0, "a paused web1 does not answer")
+        if book == "rebootvm.yml":
+            boxlib.check(boxlib.wait_ssh(ip), "web1 answers SSH after reboot")
+            new = guest(ip, "cat /proc/sys/kernel/random/boot_id")
+            if new == boot:   # the ACPI reboot may not have gone through yet
+                boxlib.wait_ssh(ip)
+                new = guest(ip, "cat /proc/sys/kernel/random/boot_id")
+            boxlib.check(new is not None and new != boot, "reboot gave web1 a new boot id")
+    rc, out, _ = boxlib.playbook("startvm.yml", {"vm": "web1"})
+    boxlib.check(rc == 0 and boxlib.recap_changed(out) == 0, "startvm.yml on a running VM: changed=0")
+
+
+def clone():
+    web1 = lease_of("web1")
+    web1_id = guest(web1, "cat /etc/machine-id; cat /etc/ssh/ssh_host_ed25519_key.pub")
+    rc, _, _ = boxlib.playbook("shutdownvm.yml", {"vm": "web1"})
+    rc, out, took = boxlib.playbook("clonevm.yml", {"source": "web1", "vm": "web1-copy", "owner": "alice"})
+    boxlib.check(rc == 0, "clonevm.yml source=web1 vm=web1-copy (full copy of the stopped VM's disk) in %.1fs" % took)
+    if rc != 0:
+        print(out[-3000:])
+    ip = lease_of("web1-copy")
+    out = guest(ip, "hostname; cat /etc/machine-id; cat /etc/ssh/ssh_host_ed25519_key.pub") if ip else None
+    lines = (out or "").splitlines()
+    boxlib.check(bool(lines) and lines[0] == "web1-copy" and ip != web1,
+                 "the clone answers at its own address %s with hostname %s" % (ip, lines[:1]))
+    boxlib.check(bool(lines) and web1_id is not None and lines[1:] and "\n".join(lines[1:]) != web1_id and
+                 lines[1] != web1_id.splitlines()[0], "the clone has its own machine-id and SSH host key")
+    delete("web1-copy")
+    rc, _, _ = boxlib.playbook("startvm.yml", {"vm": "web1"})
+    boxlib.check(rc == 0 and boxlib.wait_ssh(web1), "web1 back up after the clone")
+
+
+def concurrent():
+    names = ["con1", "con2", "con3"]
+    base = [boxlib.ANSIBLE_PLAYBOOK, "-i", boxlib.INVENTORY, os.path.join(boxlib.REPO, "playbooks", "createvm.yml"),
+            "-e", "owner=carol", "-e", "memory=256", "-e", "cpu=1"]
+    env = dict(os.environ, ANSIBLE_NOCOLOR="1")
+    procs = [subprocess.Popen(base + ["-e", "vm=%s" % n], cwd=boxlib.REPO, env=env, stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT, text=True) for n in names]
+    outs = [p.communicate(timeout=1200)[0] for p in procs]
+    boxlib.check(all(p.returncode == 0 for p in procs), "3 concurrent createvm.yml runs succeeded")
+    for p, out in zip(procs, outs):
+        if p.returncode != 0:
+            print(out[-3000:])
+    ips = [lease_of(n) for n in names]
+    boxlib.check(None not in ips and len(set(ips)) == 3, "3 different addresses: %s" % ips)
+    for n, ip in zip(names, ips):
+        boxlib.check(ip is not None and guest(ip, "hostname") == n, "%s answers SSH at %s" % (n, ip))
+    procs = [subprocess.Popen([boxlib.ANSIBLE_PLAYBOOK, "-i", boxlib.INVENTORY,
+                               os.path.join(boxlib.REPO, "playbooks", "deletevm.yml"), "-e", "vm=%s" % n],
+                              cwd=boxlib.REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+             for n in names]
+    for p in procs:
+        p.communicate(timeout=600)
+    boxlib.check(all(p.returncode == 0 for p in procs), "3 concurrent deletevm.yml runs succeeded")
+    left = [vm for _, vm in boxlib.leases() if vm in names]
+    gone = all(boxlib.vm_state(n)[1] == "absent" for n in names)
+    boxlib.check(gone and not left, "their domains are gone and their addresses released")
+
+
+def delete(vm="web1"):
+    ip = lease_of(vm)
+    rc, out, took = boxlib.playbook("deletevm.yml", {"vm": vm})
+    disk = "%s.qcow2" % vm
+    boxlib.check(rc == 0, "deletevm.yml vm=%s in %.1fs" % (vm, took))
+    boxlib.check(boxlib.vm_state(vm)[1] == "absent", "%s's domain is gone from every node" % vm)
+    boxlib.check(not any(line.startswith(disk + " ") for line in boxlib.disks()), "its disk %s is deleted" % disk)
+    boxlib.check(lease_of(vm) is None and ip is not None, "its address %s is released" % ip)
+    rc, out, _ = boxlib.playbook("deletevm.yml", {"vm": vm})
+    boxlib.check(rc != 0 and "no VM named %s" % vm in out, "deleting it again says it does not exist")
+
+
+if __name__ == "__main__":
+    for phase in sys.argv[1:]:
+        boxlib.log("== phase %s" % phase)
+        {"placed": placed, "states": states, "clone": clone, "concurrent": concurrent, "delete": delete}[phase]()
+    boxlib.finish()

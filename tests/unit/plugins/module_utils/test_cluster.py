@@ -1,0 +1,60 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+from __future__ import annotations
+
+import pytest
+
+from ansible_collections.cloud1.iaas.plugins.module_utils import cluster
+from ansible_collections.cloud1.iaas.plugins.module_utils.errors import InvalidInput, NotFound
+from ansible_collections.cloud1.iaas.plugins.module_utils.placement import decide
+
+
+def vm(name, owner=None, ip=None, state="running"):
+    meta = {k: v for k, v in (("owner", owner), ("ip", ip)) if v}
+    return {"name": name, "state": state, "vcpus": 1, "memory_mib": 512, "metadata": meta}
+
+
+RESULTS = {
+    "node1": {"vms": [vm("web1", "alice", "10.0.0.100"), vm("db1", "bob", "10.0.0.101", "shutoff")]},
+    "node2": {"vms": [vm("web2", "alice", "10.0.0.102")]},
+    "node3": {"failed": True, "msg": "unreachable"},
+    "node4": None,
+}
+
+
+def test_cluster_vms_join_the_nodes_and_skip_the_silent_ones():
+    vms = cluster.cluster_vms(RESULTS)
+    assert [(v["name"], v["host"]) for v in vms] == [("db1", "node1"), ("web1", "node1"), ("web2", "node2")]
+
+
+def test_locate():
+    assert cluster.locate(RESULTS, "web2") == "node2"
+    assert cluster.locate(RESULTS, "ghost", required=False) is None
+    with pytest.raises(NotFound, match="no VM named ghost on any node that answered .no answer from node3, node4"):
+        cluster.locate(RESULTS, "ghost")
+
+
+def test_a_vm_on_two_nodes_is_an_error():
+    twice = dict(RESULTS, node4={"vms": [vm("web1")]})
+    with pytest.raises(InvalidInput, match="web1 is defined on several nodes .node1, node4."):
+        cluster.locate(twice, "web1")
+
+
+def test_by_owner_by_node_and_addresses():
+    owners = cluster.by_owner(RESULTS)
+    assert [v["name"] for v in owners["alice"]] == ["web1", "web2"] and owners["bob"][0]["state"] == "shutoff"
+    nodes = cluster.by_node(RESULTS)
+    assert sorted(nodes) == ["node1", "node2"] and [v["name"] for v in nodes["node2"]] == ["web2"]
+    assert cluster.addresses_in_use(RESULTS) == ["10.0.0.100", "10.0.0.101", "10.0.0.102"]
+
+
+def test_decide_from_plain_node_facts():
+    facts = {
+        "node1": {"cpus": 4, "memory_mib": 8192, "arch": "x86_64", "vcpus_allocated": 8, "memory_allocated_mib": 4096},
+        "node2": {"cpus": 4, "memory_mib": 8192, "arch": "x86_64", "vcpus_allocated": 0, "memory_allocated_mib": 0},
+        "node3": {"failed": True},
+    }
+    decision = decide(facts, vcpus=1, memory_mib=512)
+    assert decision["node"] == "node2"
+    assert decision["reasons"]["node3"] == ["rejected: node is not alive"]
+    assert decide(facts, vcpus=64, memory_mib=512)["node"] is None
