@@ -117,9 +117,9 @@ class Planner:
                                "choose another name" % (disk, name))
         base_info = storage.volume_info(base_vol)
         if spec["disk_gib"] is not None and spec["disk_gib"] * storage.GIB < base_info["capacity"]:
-            raise InvalidInput("disk_gib %d is smaller than the base image (%.1f GiB): xfs cannot shrink; ask "
-                               "for at least %d" % (spec["disk_gib"], base_info["capacity"] / storage.GIB,
-                                                   -(-base_info["capacity"] // storage.GIB)))
+            base_gib = base_info["capacity"] / storage.GIB
+            raise InvalidInput("disk_gib %d is smaller than the base image (%.1f GiB): xfs cannot shrink; ask for "
+                               "at least %d" % (spec["disk_gib"], base_gib, -(-base_info["capacity"] // storage.GIB)))
         dtype = params.get("domain_type") or "auto"
         if dtype == "auto":
             caps = parse_capabilities(self.c._call("read the capabilities", self.c.conn.getCapabilities))

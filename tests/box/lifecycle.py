@@ -22,7 +22,7 @@ PLACEMENT = os.path.join(os.environ.get("MOLECULE_EPHEMERAL_DIRECTORY", boxlib.B
 
 
 def lease_of(vm):
-    return dict((v, ip) for ip, v in boxlib.leases()).get(vm)
+    return {v: ip for ip, v in boxlib.leases()}.get(vm)
 
 
 def guest(ip, command):
@@ -51,11 +51,11 @@ def placed():
                          timeout=120, check=False, cwd=boxlib.REPO)
     boxlib.check(res.returncode == 0 and "web1 | SUCCESS" in res.stdout,
                  "ansible -i vms.cluster.yml owner_alice -m ping reaches web1")
-    rc, out, _ = boxlib.playbook("userdetails.yml")
+    rc, out, _took = boxlib.playbook("userdetails.yml")
     boxlib.check(rc == 0 and "alice" in out and "web1" in out, "userdetails.yml lists alice's web1")
-    rc, out, _ = boxlib.playbook("userdetails.yml", {"operation": "modify", "owner": "alice", "vm": "web1",
+    rc, out, _took = boxlib.playbook("userdetails.yml", {"operation": "modify", "owner": "alice", "vm": "web1",
                                                      "parameter": "io", "value": "high"})
-    rc2, out2, _ = boxlib.playbook("userdetails.yml", {"operation": "modify", "owner": "bob", "vm": "web1",
+    rc2, out2, _took = boxlib.playbook("userdetails.yml", {"operation": "modify", "owner": "bob", "vm": "web1",
                                                        "parameter": "io", "value": "low"})
     boxlib.check(rc == 0 and "io medium -> high" in out and rc2 != 0 and "belongs to alice, not bob" in out2,
                  "userdetails.yml modifies io for its owner, refuses another user")
@@ -83,14 +83,14 @@ def states():
                 boxlib.wait_ssh(ip)
                 new = guest(ip, "cat /proc/sys/kernel/random/boot_id")
             boxlib.check(new is not None and new != boot, "reboot gave web1 a new boot id")
-    rc, out, _ = boxlib.playbook("startvm.yml", {"vm": "web1"})
+    rc, out, _took = boxlib.playbook("startvm.yml", {"vm": "web1"})
     boxlib.check(rc == 0 and boxlib.recap_changed(out) == 0, "startvm.yml on a running VM: changed=0")
 
 
 def clone():
     web1 = lease_of("web1")
     web1_id = guest(web1, "cat /etc/machine-id; cat /etc/ssh/ssh_host_ed25519_key.pub")
-    rc, _, _ = boxlib.playbook("shutdownvm.yml", {"vm": "web1"})
+    rc = boxlib.playbook("shutdownvm.yml", {"vm": "web1"})[0]
     rc, out, took = boxlib.playbook("clonevm.yml", {"source": "web1", "vm": "web1-copy", "owner": "alice"})
     boxlib.check(rc == 0, "clonevm.yml source=web1 vm=web1-copy (full copy of the stopped VM's disk) in %.1fs" % took)
     if rc != 0:
@@ -103,7 +103,7 @@ def clone():
     boxlib.check(bool(lines) and web1_id is not None and lines[1:] and "\n".join(lines[1:]) != web1_id and
                  lines[1] != web1_id.splitlines()[0], "the clone has its own machine-id and SSH host key")
     delete("web1-copy")
-    rc, _, _ = boxlib.playbook("startvm.yml", {"vm": "web1"})
+    rc = boxlib.playbook("startvm.yml", {"vm": "web1"})[0]
     boxlib.check(rc == 0 and boxlib.wait_ssh(web1), "web1 back up after the clone")
 
 
@@ -130,7 +130,7 @@ def concurrent():
     for p in procs:
         p.communicate(timeout=600)
     boxlib.check(all(p.returncode == 0 for p in procs), "3 concurrent deletevm.yml runs succeeded")
-    left = [vm for _, vm in boxlib.leases() if vm in names]
+    left = [vm for _ip, vm in boxlib.leases() if vm in names]
     gone = all(boxlib.vm_state(n)[1] == "absent" for n in names)
     boxlib.check(gone and not left, "their domains are gone and their addresses released")
 
@@ -143,7 +143,7 @@ def delete(vm="web1"):
     boxlib.check(boxlib.vm_state(vm)[1] == "absent", "%s's domain is gone from every node" % vm)
     boxlib.check(not any(line.startswith(disk + " ") for line in boxlib.disks()), "its disk %s is deleted" % disk)
     boxlib.check(lease_of(vm) is None and ip is not None, "its address %s is released" % ip)
-    rc, out, _ = boxlib.playbook("deletevm.yml", {"vm": vm})
+    rc, out, _took = boxlib.playbook("deletevm.yml", {"vm": vm})
     boxlib.check(rc != 0 and "no VM named %s" % vm in out, "deleting it again says it does not exist")
 
 

@@ -20,25 +20,27 @@ def ini(text):
 
 
 def test_networkd_is_static_with_gateway_and_dns():
-    (path, text, mode), (rpath, rtext, _) = network_files("networkd", ADDR)
+    (path, text, mode), (rpath, rtext, rmode) = network_files("networkd", ADDR)
     cfg = ini(text)
     assert path == "/etc/systemd/network/10-eth0.network" and mode == "0644"
     assert cfg["Match"]["Name"] == "eth0"
     assert cfg["Network"]["DHCP"] == "no" and cfg["Network"]["Address"] == "10.77.0.120/24"
     assert cfg["Network"]["Gateway"] == "10.77.0.1"
-    assert rpath == "/etc/resolv.conf" and rtext == "nameserver 10.77.0.1\nnameserver 10.77.0.2\n"
+    assert rpath == "/etc/resolv.conf" and rmode == "0644" and rtext == "nameserver 10.77.0.1\nnameserver 10.77.0.2\n"
 
 
 def test_ifupdown_stanza():
-    (path, text, _), _resolv = network_files("ifupdown", ADDR)
+    files = network_files("ifupdown", ADDR)
+    path, text = files[0][:2]
     assert path == "/etc/network/interfaces.d/eth0"
     assert text.splitlines() == ["auto eth0", "iface eth0 inet static", "    address 10.77.0.120/24",
                                  "    gateway 10.77.0.1", "    dns-nameservers 10.77.0.1 10.77.0.2"]
 
 
 def test_ifcfg_has_no_dhcp_and_no_hwaddr():
-    [(path, text, _)] = network_files("ifcfg", ADDR)
+    [(path, text, mode)] = network_files("ifcfg", ADDR)
     kv = dict(line.split("=", 1) for line in text.splitlines())
+    assert mode == "0644"
     assert path == "/etc/sysconfig/network-scripts/ifcfg-eth0"
     assert kv["BOOTPROTO"] == "none" and kv["IPADDR"] == "10.77.0.120" and kv["PREFIX"] == "24"
     assert kv["DNS1"] == "10.77.0.1" and kv["DNS2"] == "10.77.0.2" and "HWADDR" not in kv
@@ -53,7 +55,8 @@ def test_nm_keyfile_is_private_and_manual():
 
 
 def test_without_gateway_or_dns():
-    [(path, text, _)] = network_files("networkd", {"ip": "10.0.0.5", "prefix": 8})
+    [(path, text, mode)] = network_files("networkd", {"ip": "10.0.0.5", "prefix": 8})
+    assert path.endswith("10-eth0.network") and mode == "0644"
     assert "Gateway" not in text and "DNS" not in text
 
 
