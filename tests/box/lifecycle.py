@@ -53,10 +53,9 @@ def placed():
                  "ansible -i vms.cluster.yml owner_alice -m ping reaches web1")
     rc, out, _took = boxlib.playbook("userdetails.yml")
     boxlib.check(rc == 0 and "alice" in out and "web1" in out, "userdetails.yml lists alice's web1")
-    rc, out, _took = boxlib.playbook("userdetails.yml", {"operation": "modify", "owner": "alice", "vm": "web1",
-                                                     "parameter": "io", "value": "high"})
-    rc2, out2, _took = boxlib.playbook("userdetails.yml", {"operation": "modify", "owner": "bob", "vm": "web1",
-                                                       "parameter": "io", "value": "low"})
+    modify = {"operation": "modify", "vm": "web1", "parameter": "io"}
+    rc, out, _took = boxlib.playbook("userdetails.yml", dict(modify, owner="alice", value="high"))
+    rc2, out2, _took = boxlib.playbook("userdetails.yml", dict(modify, owner="bob", value="low"))
     boxlib.check(rc == 0 and "io medium -> high" in out and rc2 != 0 and "belongs to alice, not bob" in out2,
                  "userdetails.yml modifies io for its owner, refuses another user")
 
