@@ -8,7 +8,8 @@
   states      every seed lifecycle command reaches its state (shutdown, start, pause, resume, reboot, destroy)
   clone       a clone of stopped web1 boots at its own address with its own hostname and identity; deleted
   concurrent  3 createvm runs at once get 3 different addresses and 3 VMs that answer SSH; deleted in parallel
-  delete      deletevm removes web1's domain and disk and releases its address
+  existing    createexistingvm.yml job_type=deleteclone: web2 from stopped web1's disk, then web1 deleted
+  delete      deletevm removes web2's domain and disk and releases its address
 """
 
 import json
@@ -134,7 +135,22 @@ def concurrent():
     boxlib.check(gone and not left, "their domains are gone and their addresses released")
 
 
-def delete(vm="web1"):
+def existing():
+    web1 = lease_of("web1")
+    boxlib.playbook("shutdownvm.yml", {"vm": "web1"})
+    rc, out, took = boxlib.playbook("createexistingvm.yml", {"vm": "web2", "owner": "alice", "source": "web1",
+                                                             "job_type": "deleteclone"})
+    boxlib.check(rc == 0, "createexistingvm.yml source=web1 vm=web2 job_type=deleteclone in %.1fs" % took)
+    if rc != 0:
+        print(out[-3000:])
+    ip = lease_of("web2")
+    boxlib.check(ip is not None and guest(ip, "hostname") == "web2", "web2 answers SSH at %s as web2" % ip)
+    boxlib.check(boxlib.vm_state("web1")[1] == "absent" and lease_of("web1") is None and
+                 not any(line.startswith("web1.qcow2 ") for line in boxlib.disks()),
+                 "the original web1 is deleted (domain, disk, address %s)" % web1)
+
+
+def delete(vm="web2"):
     ip = lease_of(vm)
     rc, out, took = boxlib.playbook("deletevm.yml", {"vm": vm})
     disk = "%s.qcow2" % vm
@@ -149,5 +165,6 @@ def delete(vm="web1"):
 if __name__ == "__main__":
     for phase in sys.argv[1:]:
         boxlib.log("== phase %s" % phase)
-        {"placed": placed, "states": states, "clone": clone, "concurrent": concurrent, "delete": delete}[phase]()
+        {"placed": placed, "states": states, "clone": clone, "concurrent": concurrent, "existing": existing,
+         "delete": delete}[phase]()
     boxlib.finish()
