@@ -132,11 +132,12 @@ def leases():
 
 
 def disks():
-    """Files in the VM disk directory (shared storage: one listing serves every node)."""
+    """Files in the VM disk directory (shared storage: one listing serves every node). Names only: the
+    disks of running VMs change size as their guests write."""
     directory = box_vars().get("cloud1_disk_dir", "/var/lib/cloud1/images")
     node = sorted(node_uris())[0]
-    res = ssh_node(node, "cd %s && find . -maxdepth 1 -type f -printf '%%f %%s\\n' | sort" % directory)
-    return res.stdout.split("\n")
+    res = ssh_node(node, "cd %s && find . -maxdepth 1 -type f -printf '%%f\\n' | sort" % directory)
+    return [name for name in res.stdout.split("\n") if name]
 
 
 def cluster_state():

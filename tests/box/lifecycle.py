@@ -146,7 +146,7 @@ def existing():
     ip = lease_of("web2")
     boxlib.check(ip is not None and guest(ip, "hostname") == "web2", "web2 answers SSH at %s as web2" % ip)
     boxlib.check(boxlib.vm_state("web1")[1] == "absent" and lease_of("web1") is None and
-                 not any(line.startswith("web1.qcow2 ") for line in boxlib.disks()),
+                 "web1.qcow2" not in boxlib.disks(),
                  "the original web1 is deleted (domain, disk, address %s)" % web1)
 
 
@@ -156,7 +156,7 @@ def delete(vm="web2"):
     disk = "%s.qcow2" % vm
     boxlib.check(rc == 0, "deletevm.yml vm=%s in %.1fs" % (vm, took))
     boxlib.check(boxlib.vm_state(vm)[1] == "absent", "%s's domain is gone from every node" % vm)
-    boxlib.check(not any(line.startswith(disk + " ") for line in boxlib.disks()), "its disk %s is deleted" % disk)
+    boxlib.check(disk not in boxlib.disks(), "its disk %s is deleted" % disk)
     boxlib.check(lease_of(vm) is None and ip is not None, "its address %s is released" % ip)
     rc, out, _took = boxlib.playbook("deletevm.yml", {"vm": vm})
     boxlib.check(rc != 0 and "no VM named %s" % vm in out, "deleting it again says it does not exist")
