@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import time
 import xml.etree.ElementTree as ET
 
 from ansible_collections.cloud1.iaas.plugins.module_utils.errors import NotFound, OperationFailed
@@ -33,7 +34,6 @@ def pool_for_dir(client, path):
         if _pool_path(pool) == path:
             if not pool.isActive():
                 client._call("start storage pool %s" % pool.name(), pool.create, 0)
-            client._call("refresh storage pool %s" % pool.name(), pool.refresh, 0)
             return pool
     name = "cloud1-%s" % hashlib.sha256(path.encode()).hexdigest()[:10]
     root = ET.Element("pool", type="dir")
@@ -43,9 +43,7 @@ def pool_for_dir(client, path):
         pool = conn.storagePoolCreateXML(ET.tostring(root, encoding="unicode"), 0)
     except libvirt.libvirtError as exc:
         try:   # a concurrent run created it a moment ago
-            pool = conn.storagePoolLookupByName(name)
-            pool.refresh(0)
-            return pool
+            return conn.storagePoolLookupByName(name)
         except libvirt.libvirtError:
             pass
         raise OperationFailed("cannot open %s as a storage pool on %s: %s; check that the directory exists "
@@ -53,9 +51,24 @@ def pool_for_dir(client, path):
     return pool
 
 
+def refresh(client, pool, patience=600):
+    """Rescan the pool's directory (files other nodes or tools made). libvirt refuses while it builds a
+    volume in the pool (another run's clone or copy, which can take minutes on shared storage): wait for
+    it, up to ``patience`` seconds."""
+    deadline = time.monotonic() + patience
+    while True:
+        try:
+            pool.refresh(0)
+            return pool
+        except libvirt.libvirtError as exc:
+            if "asynchronous jobs" not in str(exc) or time.monotonic() > deadline:
+                raise OperationFailed("failed to refresh storage pool %s on %s: %s" % (pool.name(), client.uri, exc))
+            time.sleep(1)
+
+
 def find_volume(client, path):
     """The volume at ``path`` (its directory's pool refreshed first), or None."""
-    pool = pool_for_dir(client, os.path.dirname(path))
+    pool = refresh(client, pool_for_dir(client, os.path.dirname(path)))
     try:
         return pool.storageVolLookupByName(os.path.basename(path))
     except libvirt.libvirtError:
