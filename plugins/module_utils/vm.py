@@ -60,14 +60,21 @@ class Planner:
         self.spec = spec
         self.params = params
         self.check = check_mode
-        self.actions = []
+        self.actions = []       # what was (or would be) done, and notes, in order
+        self.changed = False
         self.created_disk = None
         self.defined = None
 
     # -- helpers -----------------------------------------------------------------------------
 
-    def act(self, text, fn=None, *args):
+    def note(self, text):
+        """Something to report that is not a change."""
         self.actions.append(text)
+
+    def act(self, text, fn=None, *args):
+        """A change: recorded, and carried out with ``fn(*args)`` unless in check mode."""
+        self.actions.append(text)
+        self.changed = True
         if not self.check and fn is not None:
             return self.c._call(text, fn, *args)
         return None
@@ -197,6 +204,7 @@ class Planner:
         """Bring metadata, vCPUs and memory of an existing VM to the request (the persistent config:
         they take effect at the next boot of a running VM)."""
         spec = self.spec
+        config = dict(info)   # ``info`` is the persistent configuration; it is updated below as planned
         meta = dict(info["metadata"])
         if spec["address"] and meta.get("ip") and spec["address"]["ip"] != meta.get("ip"):
             raise InvalidInput("VM %s already has the address %s; changing a VM's address is not supported: "
@@ -211,7 +219,6 @@ class Planner:
             if not self.check:
                 self.c.set_metadata(dom, wanted)
             info["metadata"] = wanted
-        config = self.c.describe(dom, config=True)
         reboot = False
         config_flag = libvirt.VIR_DOMAIN_AFFECT_CONFIG
         if spec["max_vcpus"] and spec["max_vcpus"] != config["max_vcpus"]:
@@ -300,7 +307,7 @@ class Planner:
                     "%s did not power off within %d s after the ACPI shutdown request (it is %s): the guest may "
                     "ignore ACPI or still be booting; wait and retry, raise shutdown_timeout, or power it off "
                     "with force=true (the seed's destroy)" % (name, timeout, reached), state=reached)
-            self.actions.append("%s powered off" % name)
+            self.note("%s powered off" % name)
             return reached
         raise InvalidInput("unknown state %s" % want)
 
@@ -336,7 +343,7 @@ class Planner:
                 kept.append(src)
             elif os.path.dirname(os.path.normpath(src)) != disk_dir:
                 kept.append(src)
-                self.actions.append("kept %s: it is not under disk_dir %s" % (src, disk_dir))
+                self.note("kept %s: it is not under disk_dir %s" % (src, disk_dir))
             else:
                 self.act("delete disk %s" % src)
                 if not self.check:
@@ -382,10 +389,9 @@ def ensure(params, check_mode=False, conn=None):
                 info = client.describe(dom, config=True)
             after = _view(info)
             if reboot_pending:
-                plan.actions.append("the new vCPU/memory configuration takes effect at the next boot")
+                plan.note("the new vCPU/memory configuration takes effect at the next boot")
         node = client._call("read the host name", client.conn.getHostname)
-    changed = bool([a for a in plan.actions if not a.startswith("kept ") and "takes effect" not in a
-                    and not a.endswith("powered off")])
+    changed = plan.changed
     meta = after.get("metadata") or {}
     result = {
         "changed": changed,
