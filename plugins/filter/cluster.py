@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: cloud1.iaas contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Filters place, vm_request, cluster_vms, vm_node, vms_by_owner, vms_by_node,
+"""Filters place, vm_request, scale_request, cluster_vms, vm_node, vms_by_owner, vms_by_node,
 addresses_in_use (documented in their .yml
 files): the placement core and the request rules exposed to playbooks. Each is one call into module_utils."""
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.cloud1.iaas.plugins.module_utils import cluster, placement, vmspec
+from ansible_collections.cloud1.iaas.plugins.module_utils import cluster, placement, scaling, vmspec
 from ansible_collections.cloud1.iaas.plugins.module_utils.errors import Cloud1Error
 
 
@@ -39,6 +39,16 @@ def vm_request(request):
     return vmspec.validate(dict(request))
 
 
+def scale_request(request, hostvars, hosts, var="cloud1_node_vms"):
+    vms = cluster.cluster_vms(_per_host(hostvars, hosts, var))
+    name = dict(request).get("name")
+    vmspec.check_name(name)
+    found = [vm for vm in vms if vm["name"] == name]
+    if not found:
+        cluster.locate(_per_host(hostvars, hosts, var), name)   # raises NotFound naming the silent nodes
+    return dict(scaling.scale_request(dict(request), found[0]), node=found[0]["host"])
+
+
 def cluster_vms(hostvars, hosts, var="cloud1_node_vms"):
     return cluster.cluster_vms(_per_host(hostvars, hosts, var))
 
@@ -62,6 +72,6 @@ def addresses_in_use(hostvars, hosts, var="cloud1_node_vms"):
 class FilterModule:
     def filters(self):
         return {name: _guard(fn) for name, fn in (
-            ("place", place), ("vm_request", vm_request), ("cluster_vms", cluster_vms), ("vm_node", vm_node),
+            ("place", place), ("vm_request", vm_request), ("scale_request", scale_request), ("cluster_vms", cluster_vms), ("vm_node", vm_node),
             ("vms_by_owner", vms_by_owner), ("vms_by_node", vms_by_node),
             ("addresses_in_use", addresses_in_use))}

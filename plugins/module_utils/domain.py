@@ -247,3 +247,54 @@ def build_domain(spec):
     ET.SubElement(dev, "memballoon", model="virtio")
     ET.register_namespace(METADATA_PREFIX, METADATA_NS)
     return ET.tostring(root, encoding="unicode")
+
+
+def resize_config(xml_text, vcpus=None, max_vcpus=None, topology=None, memory_mib=None, max_memory_mib=None):
+    """The domain XML with new vCPU count/maximum/topology and memory/maximum (None: keep). This is the
+    persistent definition a running domain uses at its next boot; the caller checks the combination."""
+    root = ET.fromstring(xml_text)
+    vcpu = root.find("vcpu")
+    if vcpu is None:
+        vcpu = ET.SubElement(root, "vcpu", placement="static")
+        vcpu.text = "1"
+    cur_max = _int(vcpu.text, 1)
+    new_max = int(max_vcpus or cur_max)
+    new_cur = int(vcpus or min(_int(vcpu.get("current"), cur_max), new_max))
+    if not 1 <= new_cur <= new_max:
+        raise ValueError("vcpus %d must be between 1 and the maximum %d" % (new_cur, new_max))
+    vcpu.text = str(new_max)
+    vcpu.set("current", str(new_cur))
+    if topology:
+        cpu = root.find("cpu")
+        if cpu is None:
+            cpu = ET.SubElement(root, "cpu")
+        topo = cpu.find("topology")
+        if topo is None:
+            topo = ET.SubElement(cpu, "topology")
+        for key in ("sockets", "cores", "threads"):
+            topo.set(key, str(int(topology.get(key, 1))))
+        topo.set("dies", "1")
+    topo = root.find("cpu/topology")
+    if topo is not None:
+        product = 1
+        for key in ("sockets", "dies", "cores", "threads"):
+            product *= _int(topo.get(key), 1)
+        if product != new_max:
+            raise ValueError("topology %sx%sx%s does not multiply to the vCPU maximum %d" % (
+                topo.get("sockets"), topo.get("cores"), topo.get("threads"), new_max))
+    mem, cur = root.find("memory"), root.find("currentMemory")
+    max_kib = to_kib(mem.text, mem.get("unit")) if mem is not None else 0
+    cur_kib = to_kib(cur.text, cur.get("unit")) if cur is not None else max_kib
+    if max_memory_mib:
+        max_kib = int(max_memory_mib) * 1024
+    if memory_mib:
+        cur_kib = int(memory_mib) * 1024
+    cur_kib = min(cur_kib, max_kib)
+    for tag, kib in (("memory", max_kib), ("currentMemory", cur_kib)):
+        elem = root.find(tag)
+        if elem is None:
+            elem = ET.SubElement(root, tag)
+        elem.text = str(kib)
+        elem.set("unit", "KiB")
+    ET.register_namespace(METADATA_PREFIX, METADATA_NS)
+    return ET.tostring(root, encoding="unicode")

@@ -18,6 +18,7 @@ import subprocess
 import tempfile
 
 from ansible_collections.cloud1.iaas.plugins.module_utils.errors import MissingDependency, OperationFailed
+from ansible_collections.cloud1.iaas.plugins.module_utils.guest import GROW_ROOT
 from ansible_collections.cloud1.iaas.plugins.module_utils.guestnet import network_files
 
 # operation -> why a clone needs it
@@ -32,38 +33,14 @@ OPERATIONS = {
     "customize": "writes the hostname, root key, network files and first-boot commands (runs last)",
 }
 
-GROW_ROOT = r"""#!/bin/sh
-# cloud1.iaas: grow the root filesystem to the whole disk (the partition holding it, found, not assumed)
-set -eu
-root=$(findmnt -n -o SOURCE /)
-if lvs "$root" >/dev/null 2>&1; then
-    vg=$(lvs --noheadings -o vg_name "$root" | tr -d ' ')
-    pv=$(pvs --noheadings -o pv_name -S "vg_name=$vg" | head -n1 | tr -d ' ')
-else
-    pv=$root
-fi
-# sysfs, not lsblk: at first boot udev may not have filled in the parent disk yet
-sys=$(readlink -f "/sys/class/block/$(basename "$(readlink -f "$pv")")")
-disk=/dev/$(basename "$(dirname "$sys")")
-part=$(cat "$sys/partition")
-growpart "$disk" "$part" || [ $? -eq 1 ]    # 1: nothing to grow
-if [ "$pv" != "$root" ]; then
-    pvresize "$pv"
-    lvextend -r -l +100%FREE "$root" || true  # fails only when there is nothing to add
-else
-    case $(findmnt -n -o FSTYPE /) in
-        xfs) xfs_growfs / ;;
-        ext*) resize2fs "$root" ;;
-    esac
-fi
-"""
-
 
 def sysprep_args(disk, hostname=None, ssh_key=None, address=None, network_config="networkd", grow_root=False,
-                 staging=None):
-    """virt-sysprep's argument list, and the files to stage for --upload as {local name: content}."""
+                 staging=None, operations=None):
+    """virt-sysprep's argument list, and the files to stage for --upload as {local name: content}.
+    ``operations``: the virt-sysprep operations to run (default: all of ``OPERATIONS``; an existing VM's
+    disk gets only ``customize``, its identity stays)."""
     args = ["virt-sysprep", "--quiet", "--format", "qcow2", "-a", disk,
-            "--operations", ",".join(OPERATIONS)]
+            "--operations", ",".join(operations or OPERATIONS)]
     staged = {}
     if hostname:
         args += ["--hostname", hostname]

@@ -1,0 +1,192 @@
+# -*- coding: utf-8 -*-
+# Copyright: cloud1.iaas contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Commands inside a running guest: qemu-guest-agent (guest-exec through libvirt) first, SSH to the VM's
+address as the fallback. Both give back the exit code and the output.
+
+Also the guest-side script that grows the root filesystem to the whole disk, shared by first boot
+(virt-sysprep --firstboot) and online growth.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+
+from ansible_collections.cloud1.iaas.plugins.module_utils.errors import OperationFailed
+
+try:
+    import libvirt_qemu
+except ImportError:  # pragma: no cover - comes with libvirt-python; its absence is reported on use
+    libvirt_qemu = None
+
+# Grow the root filesystem to the whole disk. `check` as the first argument only answers: exit 0 when there
+# is nothing to grow, 3 when there is. The partition is the one holding the root PV (found through sysfs,
+# never assumed to be number 2: growpart grows a partition only when free space follows it).
+GROW_ROOT = r"""#!/bin/sh
+# cloud1.iaas: grow the root filesystem to the whole disk (the partition holding it, found, not assumed)
+set -eu
+mode=${1:-grow}
+root=$(findmnt -n -o SOURCE /)
+if lvs "$root" >/dev/null 2>&1; then
+    vg=$(lvs --noheadings -o vg_name "$root" | tr -d ' ')
+    pv=$(pvs --noheadings -o pv_name -S "vg_name=$vg" | head -n1 | tr -d ' ')
+else
+    pv=$root
+fi
+# sysfs, not lsblk: at first boot udev may not have filled in the parent disk yet
+sys=$(readlink -f "/sys/class/block/$(basename "$(readlink -f "$pv")")")
+disk=/dev/$(basename "$(dirname "$sys")")
+part=$(cat "$sys/partition")
+if [ "$mode" = check ]; then
+    if growpart --dry-run "$disk" "$part" >/dev/null 2>&1; then exit 3; fi
+    if [ "$pv" != "$root" ]; then
+        # the PV smaller than its partition (pvresize not done), or free extents in the VG
+        psize=$(blockdev --getsize64 "$pv")
+        pvsize=$(pvs --noheadings --units b --nosuffix -o pv_size "$pv" | tr -d ' ')
+        [ $((psize - pvsize)) -gt 8388608 ] && exit 3
+        free=$(vgs --noheadings --units b --nosuffix -o vg_free "$vg" | tr -d ' ')
+        [ "$free" -gt 0 ] && exit 3
+    fi
+    exit 0
+fi
+growpart "$disk" "$part" || [ $? -eq 1 ]    # 1: nothing to grow
+if [ "$pv" != "$root" ]; then
+    pvresize "$pv"
+    lvextend -r -l +100%FREE "$root" || true  # fails only when there is nothing to add
+else
+    case $(findmnt -n -o FSTYPE /) in
+        xfs) xfs_growfs / ;;
+        ext*) resize2fs "$root" ;;
+    esac
+fi
+"""
+
+# the root filesystem's size and the disk's, in bytes (one line: "<fs size> <source>")
+ROOT_SIZE = "df -B1 --output=size / | tail -n1 | tr -d ' '"
+
+
+class GuestAccess:
+    """Run commands in one guest. ``method``: auto (agent, then SSH), agent, ssh."""
+
+    def __init__(self, dom, name, method="auto", address=None, ssh_user="root", ssh_private_key=None,
+                 timeout=120):
+        self.dom = dom
+        self.name = name
+        self.method = method
+        self.address = address
+        self.ssh_user = ssh_user
+        self.ssh_private_key = ssh_private_key
+        self.timeout = timeout
+        self.used = None           # "agent" or "ssh": what the last command went through
+        self.agent_error = None    # why the agent was not used, when SSH was
+
+    # -- the agent ---------------------------------------------------------------------------------
+
+    def _agent(self, command, args=None, timeout=10):
+        if libvirt_qemu is None:
+            raise OperationFailed("libvirt_qemu (part of libvirt-python) is not importable")
+        payload = {"execute": command}
+        if args is not None:
+            payload["arguments"] = args
+        try:
+            reply = libvirt_qemu.qemuAgentCommand(self.dom, json.dumps(payload), timeout, 0)
+        except Exception as exc:   # libvirtError: agent not connected, not responding, command refused
+            raise OperationFailed("qemu-guest-agent of %s: %s" % (self.name, exc))
+        return json.loads(reply).get("return")
+
+    def agent_available(self):
+        try:
+            self._agent("guest-ping", timeout=5)
+            return True
+        except OperationFailed as exc:
+            self.agent_error = exc.message
+            return False
+
+    def _agent_exec(self, argv, stdin=None):
+        args = {"path": argv[0], "arg": list(argv[1:]), "capture-output": True}
+        if stdin is not None:
+            args["input-data"] = base64.b64encode(stdin.encode()).decode()
+        pid = self._agent("guest-exec", args)["pid"]
+        deadline = time.monotonic() + self.timeout
+        while True:
+            status = self._agent("guest-exec-status", {"pid": pid})
+            if status.get("exited"):
+                decode = lambda key: base64.b64decode(status.get(key, "")).decode("utf-8", "replace")  # noqa: E731
+                return status.get("exitcode", -1 if status.get("signal") else 0), decode("out-data"), decode("err-data")
+            if time.monotonic() > deadline:
+                raise OperationFailed("%s in %s did not finish within %d s (guest-exec pid %d)"
+                                      % (" ".join(argv), self.name, self.timeout, pid))
+            time.sleep(0.2)
+
+    # -- SSH ------------------------------------------------------------------------------------------
+
+    def _ssh_exec(self, argv, stdin=None):
+        if not self.address:
+            raise OperationFailed("%s has no address in its metadata to reach it by SSH" % self.name)
+        if shutil.which("ssh") is None:
+            raise OperationFailed("ssh is not installed where the module runs (openssh-client)")
+        tmp = tempfile.mkdtemp(prefix="cloud1-guest-")
+        try:
+            cmd = ["ssh", "-o", "BatchMode=yes", "-o", "ConnectTimeout=10",
+                   # a guest's host key is made at its first boot: trust it on first use, for this call only
+                   "-o", "StrictHostKeyChecking=accept-new",
+                   "-o", "UserKnownHostsFile=%s" % os.path.join(tmp, "known_hosts")]
+            if self.ssh_private_key:
+                key = os.path.join(tmp, "key")
+                with os.fdopen(os.open(key, os.O_WRONLY | os.O_CREAT, 0o600), "w") as handle:
+                    handle.write(self.ssh_private_key.rstrip("\n") + "\n")
+                cmd += ["-i", key, "-o", "IdentitiesOnly=yes"]
+            cmd += ["%s@%s" % (self.ssh_user, self.address), "--"] + [_quote(a) for a in argv]
+            try:
+                res = subprocess.run(cmd, input=stdin, capture_output=True, text=True, timeout=self.timeout,
+                                     check=False)
+            except subprocess.TimeoutExpired:
+                raise OperationFailed("SSH to %s (%s) did not finish within %d s" % (self.name, self.address,
+                                                                                      self.timeout))
+            if res.returncode == 255:
+                raise OperationFailed("SSH to %s at %s failed: %s" % (self.name, self.address, res.stderr.strip()))
+            return res.returncode, res.stdout, res.stderr
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+    # -- either ---------------------------------------------------------------------------------------
+
+    def run(self, argv, stdin=None):
+        """(exit code, stdout, stderr) of ``argv`` in the guest."""
+        if self.method in ("auto", "agent"):
+            if self.used == "agent" or self.agent_available():
+                self.used = "agent"
+                return self._agent_exec(argv, stdin)
+            if self.method == "agent":
+                raise OperationFailed("cannot run commands in %s through qemu-guest-agent (%s): install and start "
+                                      "qemu-guest-agent in the guest, or use guest_access=ssh"
+                                      % (self.name, self.agent_error))
+        try:
+            result = self._ssh_exec(argv, stdin)
+        except OperationFailed as exc:
+            why = (" and the agent is not usable (%s)" % self.agent_error) if self.agent_error else ""
+            raise OperationFailed(exc.message + why + ": start qemu-guest-agent in the guest or give an SSH key "
+                                  "that reaches it")
+        self.used = "ssh"
+        return result
+
+    def script(self, text, *args):
+        """Run a shell script (fed on stdin) with ``args``."""
+        return self.run(["/bin/sh", "-s", "--"] + list(args), stdin=text)
+
+    def root_size(self):
+        rc, out, err = self.run(["/bin/sh", "-c", ROOT_SIZE])
+        if rc != 0:
+            raise OperationFailed("cannot read the root filesystem's size in %s: %s" % (self.name, err.strip()))
+        return int(out.strip())
+
+
+def _quote(arg):
+    """One argument for the remote shell SSH hands the command to."""
+    return "'%s'" % arg.replace("'", "'\\''")
