@@ -139,7 +139,9 @@ def plan_memory(req, config, live):
     if new_max != config["max_memory_mib"]:
         steps.append({"what": "max_memory", "value": new_max, "scope": "config",
                       "why": "the memory maximum is fixed while the domain runs"})
-    if live is not None and target != live["memory_mib"] and target <= live["max_memory_mib"]:
+    # the running figure is the balloon's actual size, which trails (or never quite reaches) its target:
+    # the definition's figure says what was asked, so a rerun does not move the balloon again
+    if live is not None and target != config["memory_mib"] and target <= live["max_memory_mib"]:
         steps.append({"what": "memory", "value": target, "scope": "live",
                       "why": "the balloon moves within the running maximum of %d MiB" % live["max_memory_mib"]})
     elif target != config["memory_mib"]:
@@ -225,8 +227,8 @@ def scale_request(request, vm):
 
     ``request``: name, direction (up, down, any), cpu, memory (MiB), disk (GiB, the new size), size with
     resource (the seed's form: ``scaleup vm size`` adds ``size`` GiB to the disk; ``changecpuvm vm size`` and
-    ``changememoryvm vm size`` set the count/MiB). ``vm``: the VM as vm_info reports it. Returns the
-    vm_scale arguments {name, vcpus, memory_mib, disk_gib}; refuses a direction the values contradict."""
+    ``changememoryvm vm size`` set the count/MiB), max_cpu and max_memory (the maxima, next boot). ``vm``: the VM as vm_info reports it. Returns the
+    vm_scale arguments {name, vcpus, max_vcpus, memory_mib, max_memory_mib, disk_gib}; refuses a direction the values contradict."""
     direction = request.get("direction") or "any"
     if direction not in DIRECTIONS:
         raise InvalidInput("direction must be one of %s, not %r" % (", ".join(DIRECTIONS), direction))
@@ -251,7 +253,9 @@ def scale_request(request, vm):
     if direction == "down" and wanted["disk_gib"] is not None:
         raise InvalidInput("scaledown cannot shrink the disk of %s: the root filesystem is xfs, which cannot shrink; "
                            "nothing was changed (scale down vCPUs or memory)" % request.get("name"))
-    req = validate(dict(name=request.get("name"), **wanted))
+    limits = {"max_vcpus": request.get("max_cpu"), "max_memory_mib": request.get("max_memory")}
+    req = validate(dict(name=request.get("name"), **dict(wanted, **{k: (None if v in (None, "") else v)
+                                                                    for k, v in limits.items()})))
     for key, label in (("vcpus", "vCPUs"), ("memory_mib", "memory (MiB)"), ("disk_gib", "disk (GiB)")):
         new, old = req[key], current[key]
         if new is None or old is None:
@@ -262,4 +266,4 @@ def scale_request(request, vm):
         if direction == "down" and new > old:
             raise InvalidInput("scaledown cannot raise the %s of %s from %d to %d: use scaleup.yml"
                                % (label, req["name"], old, new))
-    return {"name": req["name"], "vcpus": req["vcpus"], "memory_mib": req["memory_mib"], "disk_gib": req["disk_gib"]}
+    return {key: req[key] for key in ("name", "vcpus", "max_vcpus", "memory_mib", "max_memory_mib", "disk_gib")}
