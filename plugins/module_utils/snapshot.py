@@ -100,6 +100,37 @@ class Snapshots:
             self.actions[-1] += " (%s)" % drop[name]
         return sorted(drop)
 
+    def rotate_round(self, keep, max_age, prefix, take=False, description=None):
+        """One round of the rotation: a new snapshot (``take``), then the policy; returns the dropped names."""
+        if take:
+            self.create(rotation.auto_name(prefix), description or "taken by the rotation")
+            if not self.check:
+                self.snapshots, self.current = listing(self.c, self.dom)
+            else:
+                self.snapshots = self.snapshots + [{"name": rotation.auto_name(prefix), "created": int(time.time())}]
+        return self.rotate(keep, max_age, prefix)
+
+
+def rotate_node(uri, keep=None, max_age=None, prefix="auto-", take=True, vms=None, check_mode=False):
+    """The rotation timer's round on one node: for each of the collection's VMs there (or ``vms``), a
+    snapshot when it runs (``take``), then the policy. Yields one report per VM; a VM that fails is reported
+    and the others still go."""
+    max_age = rotation.parse_age(max_age)
+    with LibvirtClient(uri) as client:
+        for dom in sorted(client.all_domains(), key=lambda d: d.name()):
+            info = client.describe(dom, config=True)
+            if vms is not None and dom.name() not in vms:
+                continue
+            if vms is None and not (info["metadata"].get("owner") or info["metadata"].get("ip")):
+                continue
+            try:
+                plan = Snapshots(client, dom, check_mode)
+                dropped = plan.rotate_round(keep, max_age, prefix, take=take and info["state"] == "running")
+                yield {"vm": dom.name(), "actions": plan.actions, "dropped": dropped,
+                       "snapshots": [s["name"] for s in plan.snapshots if s["name"] not in dropped]}
+            except Exception as exc:   # one VM's failure (libvirt or ours) must not stop the round
+                yield {"vm": dom.name(), "error": getattr(exc, "message", str(exc))}
+
 
 def ensure(params, check_mode=False, conn=None):
     """The ``vm_snapshot`` module."""
@@ -132,9 +163,8 @@ def ensure(params, check_mode=False, conn=None):
         elif state == "reverted":
             plan.revert(snap_name)
         elif state == "rotated":
-            if params.get("create"):
-                plan.create(rotation.auto_name(prefix), params.get("description") or "taken by the rotation")
-            dropped = plan.rotate(keep, max_age, prefix)
+            dropped = plan.rotate_round(keep, max_age, prefix, take=params.get("create"),
+                                        description=params.get("description"))
         if check_mode or not plan.changed:
             after_list, current = plan.snapshots, plan.current
             names = [n for n in plan.names() if n not in dropped and not (state == "absent" and n == snap_name)]
