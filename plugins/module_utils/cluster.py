@@ -41,10 +41,12 @@ def locate(results_by_node, name, required=True):
 
 
 def summary(vm):
-    """One VM in a line of the seed's user details: name, node, owner, address, state, sizes, io, os."""
+    """One VM in a line of the seed's user details: name, node, owner, address, state, sizes (disk in GiB), io, os."""
     meta = vm.get("metadata") or {}
+    disks = [d for d in vm.get("disks") or [] if d.get("device") == "disk" and d.get("capacity")]
     return {"name": vm["name"], "node": vm["host"], "owner": meta.get("owner"), "ip": meta.get("ip"),
-            "state": vm["state"], "vcpus": vm["vcpus"], "memory_mib": vm["memory_mib"], "io": meta.get("io"),
+            "state": vm["state"], "vcpus": vm["vcpus"], "memory_mib": vm["memory_mib"],
+            "disk_gib": round(disks[0]["capacity"] / 1024 ** 3, 2) if disks else None, "io": meta.get("io"),
             "os": meta.get("os")}
 
 
