@@ -56,7 +56,7 @@ def validate(params):
     topo = params.get("topology")
     if topo:
         try:
-            req["topology"] = {k: int(topo.get(k) or 1) for k in ("sockets", "cores", "threads")}
+            req["topology"] = {k: int(1 if topo.get(k) is None else topo.get(k)) for k in ("sockets", "cores", "threads")}
         except (TypeError, ValueError, AttributeError):
             raise InvalidInput("topology must be a mapping of sockets, cores and threads (whole numbers), not %r"
                                % (topo,))
