@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
 
 from ansible_collections.cloud1.iaas.plugins.module_utils import scaling, storage, sysprep
 from ansible_collections.cloud1.iaas.plugins.module_utils.domain import parse_capabilities, resize_config
@@ -112,15 +113,27 @@ class Scaler(Planner):
             if step["what"] == "vcpus" and step["value"] > info["vcpus"]:
                 self.online_vcpus(dom, step["value"])
 
-    def online_vcpus(self, dom, count):
+    def online_vcpus(self, dom, count, patience=30):
         """Hot-plugged vCPUs start offline in a guest without an auto-online rule: online them through the
-        agent (guest-set-vcpus)."""
-        try:
-            dom.setVcpusFlags(count, libvirt.VIR_DOMAIN_VCPU_GUEST)
-            self.note("onlined %d vCPUs inside %s (qemu-guest-agent)" % (count, self.req["name"]))
-        except libvirt.libvirtError as exc:
-            self.note("could not online the new vCPUs inside %s through qemu-guest-agent (%s): the guest sees "
-                      "them once it onlines them (echo 1 > /sys/devices/system/cpu/cpuN/online)" % (self.req["name"], exc))
+        agent (guest-set-vcpus) once the guest has registered them (its ACPI hotplug runs on its own time)."""
+        deadline = time.monotonic() + patience
+        error = None
+        while True:
+            try:
+                dom.setVcpusFlags(count, libvirt.VIR_DOMAIN_VCPU_GUEST)
+                online = scaling.cpu_count(dom.guestVcpus(0).get("online", ""))
+                if online >= count:
+                    self.note("onlined the new vCPUs inside %s (qemu-guest-agent): %d online" % (self.req["name"], online))
+                    return
+                error = "%d of %d online" % (online, count)
+            except libvirt.libvirtError as exc:
+                error = str(exc)
+            if time.monotonic() > deadline:
+                self.note("the new vCPUs of %s are not all online inside the guest after %d s (%s): the guest "
+                          "sees them once it onlines them (echo 1 > /sys/devices/system/cpu/cpuN/online)"
+                          % (self.req["name"], patience, error))
+                return
+            time.sleep(1)
 
     # -- disk --------------------------------------------------------------------------------------
 

@@ -186,6 +186,18 @@ def summary(steps):
     return out
 
 
+def cpu_count(cpulist):
+    """How many CPUs a Linux CPU list names ("0-2,4" -> 4)."""
+    count = 0
+    for part in str(cpulist or "").split(","):
+        part = part.strip()
+        if not part:
+            continue
+        low, _sep, high = part.partition("-")
+        count += int(high or low) - int(low) + 1
+    return count
+
+
 def gib_text(size):
     return ("%.2f" % (size / GIB)).rstrip("0").rstrip(".")
 

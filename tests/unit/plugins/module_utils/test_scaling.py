@@ -146,3 +146,7 @@ def test_resize_config_rewrites_the_definition():
     assert ET.fromstring(resize_config(xml, max_vcpus=2)).find("vcpu").get("current") == "1"
     with pytest.raises(ValueError, match="does not multiply"):
         resize_config(xml, max_vcpus=3, topology={"sockets": 2, "cores": 1, "threads": 1})
+
+
+def test_cpu_lists():
+    assert [scaling.cpu_count(t) for t in ("0", "0-1", "0-2,4", "", None, "0,2-3")] == [1, 2, 4, 0, 0, 3]
