@@ -126,8 +126,11 @@ class Scaler(Planner):
                     self.note("onlined the new vCPUs inside %s (qemu-guest-agent): %d online" % (self.req["name"], online))
                     return
                 error = "%d of %d online" % (online, count)
-            except libvirt.libvirtError as exc:
-                error = str(exc)
+            except libvirt.libvirtError as exc:   # no agent, or a driver without it: waiting will not help
+                self.note("could not online the new vCPUs inside %s through qemu-guest-agent (%s): the guest sees "
+                          "them once it onlines them (echo 1 > /sys/devices/system/cpu/cpuN/online)"
+                          % (self.req["name"], exc))
+                return
             if time.monotonic() > deadline:
                 self.note("the new vCPUs of %s are not all online inside the guest after %d s (%s): the guest "
                           "sees them once it onlines them (echo 1 > /sys/devices/system/cpu/cpuN/online)"
@@ -243,7 +246,9 @@ def ensure(params, check_mode=False, conn=None):
         if req["disk_gib"] and not any(s["what"] == "disk" for s in steps) and live is not None and \
                 live["state"] == "running":
             plan.finish_inside(dom, live)
-        pending = [s for s in steps if s["scope"] == "config"] and live is not None
+        # the definition holds what the running VM does not have: from this run, or an earlier one
+        pending = live is not None and (any(s["scope"] == "config" for s in steps) or any(
+            config[k] != live[k] for k in ("vcpus", "max_vcpus", "max_memory_mib")))
         if pending and params.get("restart"):
             timeout = int(params.get("shutdown_timeout") or 120)
             plan.act("power-cycle %s so the new definition takes effect (ACPI shutdown up to %d s, start)"

@@ -208,15 +208,15 @@ def _topology_text(topo):
 
 def describe_step(name, step):
     """One line for the module's ``actions``."""
-    value = step["value"]
-    text = {
-        "vcpus": "set vCPUs of %s to %s" % (name, value),
-        "max_vcpus": "set the vCPU maximum of %s to %s" % (name, value),
-        "topology": "set the CPU topology of %s to %s" % (name, _topology_text(value) if isinstance(value, dict) else value),
-        "memory": "set memory of %s to %s MiB" % (name, value),
-        "max_memory": "set the memory maximum of %s to %s MiB" % (name, value),
-        "disk": "grow the disk of %s to %s GiB" % (name, gib_text(value)),
-    }[step["what"]]
+    value, what = step["value"], step["what"]
+    if what == "topology":
+        text = "set the CPU topology of %s to %s" % (name, _topology_text(value))
+    elif what == "disk":
+        text = "grow the disk of %s to %s GiB" % (name, gib_text(value))
+    else:
+        text = {"vcpus": "set vCPUs of %s to %s", "max_vcpus": "set the vCPU maximum of %s to %s",
+                "memory": "set memory of %s to %s MiB", "max_memory": "set the memory maximum of %s to %s MiB",
+                }[what] % (name, value)
     when = {"live": " (live)", "config": " (next boot)", "offline": " (offline)"}[step["scope"]]
     if step["what"] == "disk" and step["scope"] == "live":
         when = " (online)"

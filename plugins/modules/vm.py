@@ -25,8 +25,8 @@ description:
   - When O(disk_gib) is larger than the base image, the guest grows the partition holding its root
     volume, the LVM physical volume and the root logical volume with its filesystem at first boot.
   - "On an existing VM: O(owner), O(io) and O(os) update the metadata; O(vcpus), O(max_vcpus), O(memory_mib)
-    and O(max_memory_mib) change the persistent configuration (effective at the next boot; live scaling is
-    not this module's job). O(image), O(clone), O(disk_gib) and the address are used only at creation;
+    and O(max_memory_mib) change the persistent configuration (effective at the next boot; M(cloud1.iaas.vm_scale)
+    changes them live). O(image), O(clone), O(disk_gib) and the address are used only at creation;
     asking an existing VM for another address fails."
   - Run it on the node (C(delegate_to)) with the default O(uri) when a VM is created, so virt-sysprep can
     reach the new disk; the other operations work over any libvirt URI.

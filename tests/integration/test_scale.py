@@ -10,8 +10,10 @@ import time
 
 import pytest
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "build", "collections"))
+sys.path.insert(0, os.environ.get("CLOUD1_TEST_COLLECTIONS") or os.path.join(os.path.dirname(__file__), "..", "..", "build", "collections"))
+import libvirt  # noqa: E402
 from ansible_collections.cloud1.iaas.plugins.module_utils import errors, scale, snapshot, vm  # noqa: E402
+from ansible_collections.cloud1.iaas.plugins.module_utils.domain import parse_domain  # noqa: E402
 
 from test_vm import NEW, conn, snapshot as node_state  # noqa: E402,F401  (conn: the fixture)
 
@@ -24,12 +26,11 @@ def make(c, **extra):
 
 
 def sizes(dom):
-    import xml.etree.ElementTree as ET
+    """(vcpus, max vcpus, memory MiB, max memory MiB) of the running domain and of its definition."""
     out = {}
-    for key, flags in (("live", 0), ("config", 2)):   # 2: VIR_DOMAIN_XML_INACTIVE
-        root = ET.fromstring(dom.XMLDesc(flags))
-        out[key] = (int(root.find("vcpu").get("current")), int(root.find("vcpu").text),
-                    int(root.findtext("currentMemory")) // 1024, int(root.findtext("memory")) // 1024)
+    for key, flags in (("live", 0), ("config", libvirt.VIR_DOMAIN_XML_INACTIVE)):
+        info = parse_domain(dom.XMLDesc(flags))
+        out[key] = (info["vcpus"], info["max_vcpus"], info["memory_mib"], info["max_memory_mib"])
     return out
 
 

@@ -35,7 +35,7 @@ def conn():
         if dom.name() != "test":
             if dom.isActive():
                 dom.destroy()
-            dom.undefine()
+            dom.undefineFlags(libvirt.VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA)
     for vol in pool.listAllVolumes():
         vol.delete(0)
     pool.destroy()
