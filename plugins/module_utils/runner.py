@@ -15,3 +15,10 @@ def run(module, fn, *args, **kwargs):
     except Cloud1Error as exc:
         module.fail_json(msg=exc.message, error=type(exc).__name__, **exc.details)
     module.exit_json(**result)
+
+
+def vm_argument_spec(**options):
+    """The argument spec of a module acting on one VM: its name and the node's libvirt URI, then ``options``."""
+    spec = dict(name=dict(type="str", required=True), uri=dict(type="str", default="qemu:///system"))
+    spec.update(options)
+    return spec

@@ -25,7 +25,7 @@ from ansible_collections.cloud1.iaas.plugins.module_utils.errors import (
 )
 from ansible_collections.cloud1.iaas.plugins.module_utils.guest import GROW_ROOT, GuestAccess
 from ansible_collections.cloud1.iaas.plugins.module_utils.libvirt_client import LibvirtClient, libvirt
-from ansible_collections.cloud1.iaas.plugins.module_utils.vm import RUNNING_LIKE, Planner
+from ansible_collections.cloud1.iaas.plugins.module_utils.vm import RUNNING_LIKE, Planner, size_view
 
 ACTIVE = ("running", "blocked", "paused")
 
@@ -33,15 +33,7 @@ ACTIVE = ("running", "blocked", "paused")
 def sizes(info):
     """The view of a VM's sizes used in results and diffs."""
     disk = root_disk(info)
-    return {
-        "state": info["state"],
-        "vcpus": info["vcpus"],
-        "max_vcpus": info["max_vcpus"],
-        "topology": info.get("topology"),
-        "memory_mib": info["memory_mib"],
-        "max_memory_mib": info["max_memory_mib"],
-        "disk_bytes": disk.get("capacity") if disk else None,
-    }
+    return dict(size_view(info), disk_bytes=disk.get("capacity") if disk else None)
 
 
 def root_disk(info):

@@ -39,17 +39,15 @@ def _view(info):
     """The compact view of a VM used in diffs and results."""
     if info is None:
         return {"state": "absent"}
-    return {
-        "state": info["state"],
-        "vcpus": info["vcpus"],
-        "max_vcpus": info["max_vcpus"],
-        "topology": info.get("topology"),
-        "memory_mib": info["memory_mib"],
-        "max_memory_mib": info["max_memory_mib"],
-        "disks": [d["source"] for d in info["disks"] if d["device"] == "disk"],
-        "mac": info["nics"][0]["mac"] if info["nics"] else None,
-        "metadata": info["metadata"],
-    }
+    return dict(size_view(info),
+                disks=[d["source"] for d in info["disks"] if d["device"] == "disk"],
+                mac=info["nics"][0]["mac"] if info["nics"] else None,
+                metadata=info["metadata"])
+
+
+def size_view(info):
+    """State, vCPUs (with maximum and topology) and memory (with maximum) of a described VM."""
+    return {key: info.get(key) for key in ("state", "vcpus", "max_vcpus", "topology", "memory_mib", "max_memory_mib")}
 
 
 class Planner:

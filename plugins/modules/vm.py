@@ -33,15 +33,13 @@ description:
   - The MAC address is derived from the VM's name and the UUID is kept, so a second run changes nothing.
 author:
   - cloud1.iaas developers (@cloud1)
+extends_documentation_fragment:
+  - cloud1.iaas.connection
 options:
   name:
     description: The VM's name; letters, digits and C(-), at most 63 (it names the disk file and is the default hostname).
     type: str
     required: true
-  uri:
-    description: libvirt connection URI of the node.
-    type: str
-    default: qemu:///system
   state:
     description:
       - V(present) defined (created if missing, not started); V(running) started (resumed when paused);
@@ -239,15 +237,13 @@ kept_disks:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.cloud1.iaas.plugins.module_utils.runner import run
+from ansible_collections.cloud1.iaas.plugins.module_utils.runner import run, vm_argument_spec
 from ansible_collections.cloud1.iaas.plugins.module_utils.vm import ensure
 
 
 def main():
     module = AnsibleModule(
-        argument_spec=dict(
-            name=dict(type="str", required=True),
-            uri=dict(type="str", default="qemu:///system"),
+        argument_spec=vm_argument_spec(
             state=dict(type="str", default="running",
                        choices=["present", "running", "stopped", "paused", "restarted", "absent"]),
             image=dict(type="str"),

@@ -29,15 +29,13 @@ description:
     be visible there for the first-boot growth.
 author:
   - cloud1.iaas developers (@cloud1)
+extends_documentation_fragment:
+  - cloud1.iaas.connection
 options:
   name:
     description: The VM.
     type: str
     required: true
-  uri:
-    description: libvirt connection URI of the node that runs the VM.
-    type: str
-    default: qemu:///system
   vcpus:
     description: vCPUs wanted (1-256).
     type: int
@@ -167,15 +165,13 @@ node:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.cloud1.iaas.plugins.module_utils.runner import run
+from ansible_collections.cloud1.iaas.plugins.module_utils.runner import run, vm_argument_spec
 from ansible_collections.cloud1.iaas.plugins.module_utils.scale import ensure
 
 
 def main():
     module = AnsibleModule(
-        argument_spec=dict(
-            name=dict(type="str", required=True),
-            uri=dict(type="str", default="qemu:///system"),
+        argument_spec=vm_argument_spec(
             vcpus=dict(type="int"),
             max_vcpus=dict(type="int"),
             topology=dict(type="dict", options=dict(sockets=dict(type="int", default=1),

@@ -21,15 +21,13 @@ description:
     from a systemd timer on the master.
 author:
   - cloud1.iaas developers (@cloud1)
+extends_documentation_fragment:
+  - cloud1.iaas.connection
 options:
   name:
     description: The VM.
     type: str
     required: true
-  uri:
-    description: libvirt connection URI of the node that holds the VM.
-    type: str
-    default: qemu:///system
   state:
     description:
       - V(present) takes snapshot O(snapshot) unless it exists; V(absent) deletes it if it exists;
@@ -117,15 +115,13 @@ actions:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.cloud1.iaas.plugins.module_utils.runner import run
+from ansible_collections.cloud1.iaas.plugins.module_utils.runner import run, vm_argument_spec
 from ansible_collections.cloud1.iaas.plugins.module_utils.snapshot import ensure
 
 
 def main():
     module = AnsibleModule(
-        argument_spec=dict(
-            name=dict(type="str", required=True),
-            uri=dict(type="str", default="qemu:///system"),
+        argument_spec=vm_argument_spec(
             state=dict(type="str", default="present", choices=["present", "absent", "reverted", "listed", "rotated"]),
             snapshot=dict(type="str"),
             description=dict(type="str"),

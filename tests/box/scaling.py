@@ -40,19 +40,24 @@ def root_bytes():
     return int(guest("df -B1 --output=size / | tail -1") or 0)
 
 
-def disk_bytes():
-    """grow1's disk size from libvirt (block info), and its definition."""
-    for node, uri in sorted(boxlib.node_uris().items()):
+def on_domain(fn):
+    """``fn(dom)`` on grow1 wherever it is defined (read-only), or None."""
+    for _node, uri in sorted(boxlib.node_uris().items()):
         conn = boxlib.libvirt.openReadOnly(uri)
         try:
             try:
                 dom = conn.lookupByName(VM)
             except boxlib.libvirt.libvirtError:
                 continue
-            return dom.blockInfo("vda")[0], dom.XMLDesc(boxlib.libvirt.VIR_DOMAIN_XML_INACTIVE), node
+            return fn(dom)
         finally:
             conn.close()
-    return None, None, None
+    return None
+
+
+def disk_bytes():
+    """grow1's disk size from libvirt (block info), and its definition."""
+    return on_domain(lambda dom: (dom.blockInfo("vda")[0], dom.XMLDesc(boxlib.libvirt.VIR_DOMAIN_XML_INACTIVE))) or (None, None)
 
 
 def meminfo_kib():
@@ -135,22 +140,12 @@ def snap(operation, **extra):
 
 
 def snapshots():
-    """[(name, created)] of grow1, from libvirt."""
-    for _node, uri in sorted(boxlib.node_uris().items()):
-        conn = boxlib.libvirt.openReadOnly(uri)
-        try:
-            try:
-                dom = conn.lookupByName(VM)
-            except boxlib.libvirt.libvirtError:
-                continue
-            out = []
-            for s in dom.listAllSnapshots(0):
-                created = int(re.search(r"<creationTime>(\d+)", s.getXMLDesc(0)).group(1))
-                out.append((s.getName(), created))
-            return sorted(out, key=lambda x: (x[1], x[0]))
-        finally:
-            conn.close()
-    return []
+    """[(name, created)] of grow1, oldest first, from libvirt."""
+    def read(dom):
+        out = [(snap.getName(), int(re.search(r"<creationTime>(\d+)", snap.getXMLDesc(0)).group(1)))
+               for snap in dom.listAllSnapshots(0)]
+        return sorted(out, key=lambda x: (x[1], x[0]))
+    return on_domain(read) or []
 
 
 def snapshot():
