@@ -117,8 +117,8 @@ class GuestAccess:
         while True:
             status = self._agent("guest-exec-status", {"pid": pid})
             if status.get("exited"):
-                decode = lambda key: base64.b64decode(status.get(key, "")).decode("utf-8", "replace")  # noqa: E731
-                return status.get("exitcode", -1 if status.get("signal") else 0), decode("out-data"), decode("err-data")
+                return (status.get("exitcode", -1 if status.get("signal") else 0), _b64(status, "out-data"),
+                        _b64(status, "err-data"))
             if time.monotonic() > deadline:
                 raise OperationFailed("%s in %s did not finish within %d s (guest-exec pid %d)"
                                       % (" ".join(argv), self.name, self.timeout, pid))
@@ -147,8 +147,8 @@ class GuestAccess:
                 res = subprocess.run(cmd, input=stdin, capture_output=True, text=True, timeout=self.timeout,
                                      check=False)
             except subprocess.TimeoutExpired:
-                raise OperationFailed("SSH to %s (%s) did not finish within %d s" % (self.name, self.address,
-                                                                                      self.timeout))
+                raise OperationFailed("SSH to %s (%s) did not finish within %d s"
+                                      % (self.name, self.address, self.timeout))
             if res.returncode == 255:
                 raise OperationFailed("SSH to %s at %s failed: %s" % (self.name, self.address, res.stderr.strip()))
             return res.returncode, res.stdout, res.stderr
@@ -185,6 +185,10 @@ class GuestAccess:
         if rc != 0:
             raise OperationFailed("cannot read the root filesystem's size in %s: %s" % (self.name, err.strip()))
         return int(out.strip())
+
+
+def _b64(status, key):
+    return base64.b64decode(status.get(key, "")).decode("utf-8", "replace")
 
 
 def _quote(arg):

@@ -284,4 +284,3 @@ def ensure(params, check_mode=False, conn=None):
     if plan.changed:
         result["diff"] = {"before": before, "after": after}
     return result
-

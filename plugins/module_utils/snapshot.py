@@ -79,8 +79,8 @@ class Snapshots:
 
     def lookup(self, name):
         if name not in self.names():
-            raise NotFound("VM %s has no snapshot %s (it has: %s)" % (self.dom.name(), name,
-                                                                       ", ".join(self.names()) or "none"))
+            raise NotFound("VM %s has no snapshot %s (it has: %s)"
+                           % (self.dom.name(), name, ", ".join(self.names()) or "none"))
         return self.c._call("look up snapshot %s" % name, self.dom.snapshotLookupByName, name, 0)
 
     def revert(self, name):

@@ -68,3 +68,29 @@ def task(tmp_path):
     def _run(module, args, **kw):
         return run_task(tmp_path, module, args, **kw)
     return _run
+
+
+@pytest.fixture
+def conn():
+    """A test:///default connection with a /images pool holding a 3 GiB base image; cleaned up after."""
+    import libvirt
+    from ansible_collections.cloud1.iaas.plugins.module_utils import storage
+    from ansible_collections.cloud1.iaas.plugins.module_utils.libvirt_client import LibvirtClient
+
+    c = libvirt.open("test:///default")
+    client = LibvirtClient("test:///default", conn=c)
+    pool = storage.pool_for_dir(client, "/images")
+    pool.createXML("<volume><name>debian12.qcow2</name><capacity unit='G'>3</capacity>"
+                   "<target><format type='qcow2'/></target></volume>", 0)
+    yield c
+    # test:///default is shared by every connection of this process while any object refers to it:
+    # leave it as the next test expects (only the driver's own domain "test", no /images pool)
+    for dom in c.listAllDomains():
+        if dom.name() != "test":
+            if dom.isActive():
+                dom.destroy()
+            dom.undefineFlags(libvirt.VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA)
+    for vol in pool.listAllVolumes():
+        vol.delete(0)
+    pool.destroy()
+    c.close()

@@ -10,12 +10,12 @@ import time
 
 import pytest
 
-sys.path.insert(0, os.environ.get("CLOUD1_TEST_COLLECTIONS") or os.path.join(os.path.dirname(__file__), "..", "..", "build", "collections"))
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "build", "collections"))
 import libvirt  # noqa: E402
 from ansible_collections.cloud1.iaas.plugins.module_utils import errors, scale, snapshot, vm  # noqa: E402
 from ansible_collections.cloud1.iaas.plugins.module_utils.domain import parse_domain  # noqa: E402
 
-from test_vm import NEW, conn, snapshot as node_state  # noqa: E402,F401  (conn: the fixture)
+from test_vm import NEW, snapshot as node_state  # noqa: E402
 
 SCALE = dict(uri="test:///default", name="web1")
 

@@ -21,27 +21,6 @@ NEW = dict(BASE, name="web1", image="debian12.qcow2", vcpus=2, memory_mib=256, o
            os="debian", state="running")
 
 
-@pytest.fixture
-def conn():
-    c = libvirt.open("test:///default")
-    client = LibvirtClient("test:///default", conn=c)
-    pool = storage.pool_for_dir(client, "/images")
-    pool.createXML("<volume><name>debian12.qcow2</name><capacity unit='G'>3</capacity>"
-                   "<target><format type='qcow2'/></target></volume>", 0)
-    yield c
-    # test:///default is shared by every connection of this process while any object refers to it:
-    # leave it as the next test expects (only the driver's own domain "test", no /images pool)
-    for dom in c.listAllDomains():
-        if dom.name() != "test":
-            if dom.isActive():
-                dom.destroy()
-            dom.undefineFlags(libvirt.VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA)
-    for vol in pool.listAllVolumes():
-        vol.delete(0)
-    pool.destroy()
-    c.close()
-
-
 def snapshot(c):
     """Domains (name, state), volumes: what a failed request must leave exactly as it was."""
     doms = sorted((d.name(), d.state()[0]) for d in c.listAllDomains())
