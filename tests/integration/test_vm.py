@@ -8,7 +8,6 @@ import sys
 import pytest
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "build", "collections"))
-import libvirt  # noqa: E402
 from ansible_collections.cloud1.iaas.plugins.module_utils import errors, storage, vm  # noqa: E402
 from ansible_collections.cloud1.iaas.plugins.module_utils.libvirt_client import LibvirtClient  # noqa: E402
 
