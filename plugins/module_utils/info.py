@@ -45,3 +45,18 @@ def node_facts(uri, disk_dir=None):
         st = os.statvfs(disk_dir)
         facts["disk_free_gib"] = round(st.f_bavail * st.f_frsize / 1024.0 ** 3, 2)
     return facts
+
+
+def job_info(uri, name):
+    """The job VM ``name`` runs on the node at ``uri`` (a migration while it goes) and its progress."""
+    from ansible_collections.cloud1.iaas.plugins.module_utils.migration import percent_remaining
+    with LibvirtClient(uri, readonly=True) as client:
+        try:
+            dom = client.lookup(name)
+        except NotFound:
+            return {"changed": False, "exists": False, "active": False, "percent_remaining": None, "stats": {}}
+        stats = client.job_stats(dom)
+    active = stats.get("type", 0) not in (0, 3)   # VIR_DOMAIN_JOB_NONE, VIR_DOMAIN_JOB_COMPLETED
+    return {"changed": False, "exists": True, "active": active, "stats": stats,
+            "percent_remaining": percent_remaining(stats) if active else None,
+            "elapsed_ms": stats.get("time_elapsed")}

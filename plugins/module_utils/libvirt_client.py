@@ -171,6 +171,10 @@ class LibvirtClient:
                     pass  # sizes are best effort: an inactive domain on some drivers has none
         return info
 
+    def job_stats(self, dom):
+        """libvirt's statistics of the job ``dom`` runs ({} when none)."""
+        return self._call("read the job of %s" % dom.name(), dom.jobStats, 0) or {}
+
     # -- changes --------------------------------------------------------------------------------
 
     def set_metadata(self, dom, values):

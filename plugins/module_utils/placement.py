@@ -96,6 +96,11 @@ def _filter(node, req, policy):
     return None
 
 
+def fits(node, request, policy=None):
+    """None when ``node`` (a NodeState) can take ``request``, else why not (the placement filters)."""
+    return _filter(node, request, policy or Policy())
+
+
 # ---------------------------------------------------------------------------------------- weighers
 
 def _after(node, req, policy):

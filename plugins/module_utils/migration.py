@@ -1,0 +1,92 @@
+# -*- coding: utf-8 -*-
+# Copyright: cloud1.iaas contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Whether a live migration may go, and what its job statistics say. Pure Python (no libvirt, no Ansible):
+the vm_migrate module, migrate.yml's progress report and the rebalance loop share it.
+
+A migration goes only when every check passes; each check gives its reason, so check mode can answer
+"would it go, and why (not)".
+"""
+
+from __future__ import annotations
+
+from ansible_collections.cloud1.iaas.plugins.module_utils import placement
+from ansible_collections.cloud1.iaas.plugins.module_utils.errors import InvalidInput
+from ansible_collections.cloud1.iaas.plugins.module_utils.vmspec import check_name
+
+TIMEOUT_ACTIONS = ("abort", "force")
+MAX_BANDWIDTH_MIB = 100000
+
+
+def _whole(params, key, low, high):
+    value = params.get(key)
+    if value is None:
+        return None
+    try:
+        number = int(value)
+        if isinstance(value, bool):
+            raise ValueError
+    except (TypeError, ValueError):
+        raise InvalidInput("%s must be a whole number, not %r" % (key, value))
+    if not low <= number <= high:
+        raise InvalidInput("%s %d is out of range (%d-%d)" % (key, number, low, high))
+    return number
+
+
+def validate(params):
+    """The request, checked before any node is touched."""
+    req = {
+        "name": check_name(params.get("name")),
+        "dest": params.get("dest"),
+        "bandwidth_mib": _whole(params, "bandwidth_mib", 1, MAX_BANDWIDTH_MIB),
+        "max_downtime_ms": _whole(params, "max_downtime_ms", 1, 60000),
+        "timeout": _whole(params, "timeout", 1, 86400),
+        "timeout_action": params.get("timeout_action") or "abort",
+        "auto_converge": bool(params.get("auto_converge")),
+        "postcopy": bool(params.get("postcopy")),
+    }
+    if not req["dest"]:
+        raise InvalidInput("dest (the destination node's libvirt URI, e.g. qemu+ssh://root@node2/system) is required")
+    if req["timeout_action"] not in TIMEOUT_ACTIONS:
+        raise InvalidInput("timeout_action must be abort or force, not %r" % (req["timeout_action"],))
+    if req["timeout_action"] == "force" and not req["timeout"]:
+        raise InvalidInput("timeout_action=force needs timeout (seconds before forcing completion)")
+    return req
+
+
+def capacity(dest_name, dest_facts, vm, policy=None):
+    """None when the destination can hold the VM (its vCPU and memory maxima), else why not."""
+    node = placement.node_from_facts(dest_name, dest_facts)
+    request = placement.Request(vcpus=int(vm["max_vcpus"]), memory_mib=int(vm["max_memory_mib"]), arch=node.arch)
+    return placement.fits(node, request, placement.Policy(**(policy or {})))
+
+
+def decide(checks):
+    """``checks``: [(name, ok, reason)] in the order they ran. The move goes when all are ok."""
+    failed = [(name, reason) for name, ok, reason in checks if not ok]
+    return {
+        "go": not failed,
+        "checks": [{"check": name, "ok": bool(ok), "reason": reason} for name, ok, reason in checks],
+        "why_not": "; ".join(reason for _name, reason in failed),
+    }
+
+
+def percent_remaining(stats):
+    """Percent of the migration's data still to send (memory, and disks when they are copied), or None."""
+    total = stats.get("data_total") or stats.get("memory_total")
+    remaining = stats.get("data_remaining", stats.get("memory_remaining"))
+    if not total or remaining is None:
+        return None
+    return round(100.0 * remaining / total, 1)
+
+
+def report(stats, elapsed_s=None):
+    """The figures a finished migration reports: total time, downtime, data transferred."""
+    return {
+        "total_time_ms": stats.get("time_elapsed") or (int(elapsed_s * 1000) if elapsed_s is not None else None),
+        "downtime_ms": stats.get("downtime"),
+        "data_transferred_bytes": stats.get("data_processed", stats.get("memory_processed")),
+        "memory_total_bytes": stats.get("memory_total"),
+        "dirty_rate_pages_s": stats.get("memory_dirty_rate"),
+        "iterations": stats.get("memory_iteration"),
+    }
