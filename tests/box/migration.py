@@ -1,0 +1,171 @@
+#!/usr/bin/env python
+# -*- coding: utf-8 -*-
+"""The migration scenario's checks on the box, in phases (each a command line argument). mig1 (owner dave,
+256 MiB, on node0) is made by the scenario's converge; its disk is on the box's GlusterFS volume.
+
+  live      a counter written every second inside mig1 keeps counting across migrate.yml to node1 (no gap
+            longer than the period plus the reported downtime plus a second); mig1 then runs on node1,
+            persistent there, gone from node0; the registry (userdetails) says node1; --check says it would go
+  kill      migrate.yml to node2 slowed to 4 MiB/s; node2's libvirtd killed once the transfer is under way:
+            mig1 still runs on node1, a file's sha256 is unchanged, the error says what happened
+  refused   to the node it is on, to an unknown node, and a VM whose disk is local (not shared): each refused
+            with its message, the cluster's domains, disks and leases unchanged
+  delete    deletevm.yml removes mig1
+"""
+
+import os
+import re
+import subprocess
+import sys
+import threading
+import time
+
+import boxlib
+
+VM = "mig1"
+
+
+def ip():
+    return {v: a for a, v in boxlib.leases()}.get(VM)
+
+
+def guest(command, timeout=60):
+    res = boxlib.ssh_guest(ip(), command, timeout=timeout)
+    return res.stdout.strip() if res.returncode == 0 else None
+
+
+def where():
+    """{node: (state, persistent)} of mig1 on every node that has it."""
+    out = {}
+    for node, uri in sorted(boxlib.node_uris().items()):
+        conn = boxlib.libvirt.openReadOnly(uri)
+        try:
+            try:
+                dom = conn.lookupByName(VM)
+            except boxlib.libvirt.libvirtError:
+                continue
+            out[node] = (dom.state()[0], bool(dom.isPersistent()))
+        finally:
+            conn.close()
+    return out
+
+
+def migrate(to, check_mode=False, **extra):
+    return boxlib.playbook("migrate.yml", dict(extra, vm=VM, to=to), check_mode=check_mode)
+
+
+def live():
+    rc, out, took = migrate("node1", check_mode=True)
+    boxlib.check(rc == 0 and "every disk is on storage the destination shares" in out and where() == {"node0": (1, True)},
+                 "migrate.yml --check: every check passes, nothing moved (%.1fs)" % took)
+    guest("systemd-run --unit=cloud1-counter /bin/sh -c "
+          "'i=0; while :; do i=$((i+1)); echo $i $(date +%s.%N) >> /root/counter; sleep 1; done'")
+    time.sleep(5)
+    rc, out, took = migrate("node1")
+    boxlib.check(rc == 0, "migrate.yml -e vm=%s -e to=node1 (%.1fs)" % (VM, took))
+    if rc != 0:
+        print(out[-3000:])
+    time.sleep(5)
+    match = re.search(r"total (\d+) ms, downtime (\d+) ms, ([\d.]+) MiB sent", out)
+    downtime = int(match.group(2)) / 1000.0 if match else None
+    lines = [line.split() for line in (guest("cat /root/counter") or "").splitlines()]
+    counts = [int(n) for n, _t in lines]
+    stamps = [float(t) for _n, t in lines]
+    gaps = [b - a for a, b in zip(stamps, stamps[1:])]
+    boxlib.check(counts == list(range(1, len(counts) + 1)) and len(counts) >= 8,
+                 "the counter kept counting: %d counts, none missing or repeated" % len(counts))
+    boxlib.check(downtime is not None and gaps and max(gaps) <= 1.0 + downtime + 1.0,
+                 "longest gap between counts %.2f s <= 1 s period + downtime %s s + 1 s (total %s ms, %s MiB sent)"
+                 % (max(gaps or [0]), downtime, match and match.group(1), match and match.group(3)))
+    boxlib.check(where() == {"node1": (1, True)}, "%s runs on node1, persistent there, gone from node0: %s" % (VM, where()))
+    rc, out, _took = boxlib.playbook("userdetails.yml")
+    boxlib.check(rc == 0 and re.search(r"name: %s\n\s+node: node1\n" % VM, out) is not None,
+                 "userdetails.yml (the registry) shows %s on node1" % VM)
+    guest("systemctl stop cloud1-counter")
+    rc, out, _took = boxlib.playbook("migrate.yml", {"from_node": "node0", "to_node": "node1", "vm": VM})
+    boxlib.check(rc == 0 and boxlib.recap_changed(out) == 0 or "already on node1" in out,
+                 "the seed's form again (from_node=node0 to_node=node1): nothing to move")
+
+
+def job_under_way(node, timeout=120):
+    """Wait until mig1's migration job on ``node`` has sent part of its data."""
+    deadline = time.monotonic() + timeout
+    uri = boxlib.node_uris()[node]
+    while time.monotonic() < deadline:
+        conn = boxlib.libvirt.openReadOnly(uri)
+        try:
+            stats = conn.lookupByName(VM).jobStats(0)
+        except boxlib.libvirt.libvirtError:
+            stats = {}
+        finally:
+            conn.close()
+        if stats.get("memory_total") and stats.get("memory_remaining", 0) < stats["memory_total"]:
+            return stats
+        time.sleep(0.5)
+    return None
+
+
+def kill():
+    guest("head -c 30M /dev/urandom > /root/keep.bin; sync")
+    sha = guest("sha256sum /root/keep.bin")
+    outcome = {}
+    runner = threading.Thread(target=lambda: outcome.update(zip(("rc", "out", "took"), migrate("node2", bandwidth=4))))
+    runner.start()
+    stats = job_under_way("node1")
+    boxlib.check(stats is not None, "the migration to node2 is under way: %s of %s bytes sent" % (
+        stats and stats.get("memory_processed"), stats and stats.get("memory_total")))
+    res = boxlib.ssh_node("node2", "pkill -9 -x libvirtd && echo killed")
+    boxlib.check(res.stdout.strip() == "killed", "node2's libvirtd killed mid-migration")
+    runner.join(600)
+    boxlib.check(outcome.get("rc") not in (0, None) and "still defined on the source, running" in outcome.get("out", ""),
+                 "migrate.yml failed and says the VM is still on the source, running: %s" % (
+                     re.findall(r"msg: '?(migration of .*?(?:running|source)[^']*)", outcome.get("out", "").replace("\n        ", " "))[:1]))
+    time.sleep(3)
+    state = where()
+    boxlib.check(state == {"node1": (1, True)}, "%s still runs on node1 only, persistent: %s" % (VM, state))
+    boxlib.check(guest("sha256sum /root/keep.bin") == sha, "the file on its disk has the same sha256")
+
+
+def refused():
+    local = "local1"
+    v = boxlib.box_vars()
+    # a VM whose disk is on node0's own disk (/var/lib/libvirt/images), not on the shared storage
+    args = ("name=%s image=%s image_dir=%s disk_dir=/var/lib/libvirt/images bridge=br0 memory_mib=128"
+            % (local, v["cloud1_base_image"], v["cloud1_image_dir"]))
+    res = vm_module("node0", args + " state=running")
+    boxlib.check(res.returncode == 0, "local1 runs on node0 with its disk in /var/lib/libvirt/images")
+    before = boxlib.cluster_state()
+    cases = [
+        ({"vm": VM, "to": "node1"}, "%s is already on node1: the destination is the node it runs on" % VM),
+        ({"vm": VM, "to": "node9"}, "unknown node node9: choose one of"),
+        ({"vm": local, "to": "node1"}, "is not on shared storage"),
+        ({"from_node": "node2", "to_node": "node0", "vm": VM}, "%s is on node1, not on node2" % VM),
+    ]
+    for extra, text in cases:
+        rc, out, took = boxlib.playbook("migrate.yml", extra)
+        flat = re.sub(r"\s+", " ", out)
+        boxlib.check(rc != 0 and text in flat, "migrate.yml %s refused in %.1fs: '%s'" % (extra, took, text))
+        if not (rc != 0 and text in flat):
+            print(out[-2500:])
+    boxlib.check(boxlib.cluster_state() == before, "domains, disks and leases unchanged")
+    res = vm_module("node0", args + " state=absent")
+    boxlib.check(res.returncode == 0, "local1 deleted")
+
+
+def vm_module(node, args):
+    """The vm module on ``node`` (ad hoc)."""
+    return subprocess.run([os.path.join(os.path.dirname(sys.executable), "ansible"), "-i", boxlib.INVENTORY, node,
+                           "-m", "cloud1.iaas.vm", "-a", args],
+                          capture_output=True, text=True, timeout=300, check=False, cwd=boxlib.REPO)
+
+
+def delete():
+    rc, out, took = boxlib.playbook("deletevm.yml", {"vm": VM})
+    boxlib.check(rc == 0 and where() == {}, "deletevm.yml removes %s (%.1fs)" % (VM, took))
+
+
+if __name__ == "__main__":
+    for phase in sys.argv[1:]:
+        boxlib.log("== %s" % phase)
+        globals()[phase]()
+    boxlib.finish()
