@@ -10,6 +10,8 @@ import time
 
 import libvirt
 
+libvirt.registerErrorHandler(lambda _ctx, _err: None, None)   # lookups of absent domains are expected
+
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 BOX = os.path.join(REPO, ".box")
 INVENTORY = os.path.join(BOX, "inventory.yml")
