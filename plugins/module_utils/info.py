@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 
 from ansible_collections.cloud1.iaas.plugins.module_utils.libvirt_client import LibvirtClient
-from ansible_collections.cloud1.iaas.plugins.module_utils.errors import NotFound
+from ansible_collections.cloud1.iaas.plugins.module_utils.errors import NotFound, OperationFailed
 
 
 def node_vms(uri, name=None, owner=None):
@@ -55,8 +55,12 @@ def job_info(uri, name):
             dom = client.lookup(name)
         except NotFound:
             return {"changed": False, "exists": False, "active": False, "percent_remaining": None, "stats": {}}
-        stats = client.job_stats(dom)
+        try:
+            stats = client.job_stats(dom)
+        except OperationFailed as exc:   # a driver without job statistics (libvirt's test driver)
+            return {"changed": False, "exists": True, "active": False, "percent_remaining": None, "stats": {},
+                    "supported": False, "msg": exc.message}
     active = stats.get("type", 0) not in (0, 3)   # VIR_DOMAIN_JOB_NONE, VIR_DOMAIN_JOB_COMPLETED
-    return {"changed": False, "exists": True, "active": active, "stats": stats,
+    return {"changed": False, "exists": True, "active": active, "stats": stats, "supported": True,
             "percent_remaining": percent_remaining(stats) if active else None,
             "elapsed_ms": stats.get("time_elapsed")}

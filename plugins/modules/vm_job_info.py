@@ -52,6 +52,10 @@ elapsed_ms:
   description: Milliseconds the job has run.
   returned: success
   type: int
+supported:
+  description: Whether the node's libvirt driver reports job statistics (when not, O(ignore:msg) says why).
+  returned: success
+  type: bool
 stats:
   description: libvirt's job statistics as they are.
   returned: success

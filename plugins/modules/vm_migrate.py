@@ -55,7 +55,10 @@ options:
     description: Seconds after which O(timeout_action) is taken.
     type: int
   timeout_action:
-    description: V(abort) cancels the migration (the VM stays on the source); V(force) completes it (post-copy when O(postcopy=true), otherwise the guest is paused so the rest is sent, and resumed on the destination).
+    description:
+      - V(abort) cancels the migration (the VM stays on the source).
+      - V(force) completes it (post-copy when O(postcopy=true), otherwise the guest is paused so the rest is sent,
+        and resumed on the destination).
     type: str
     choices: [abort, force]
     default: abort

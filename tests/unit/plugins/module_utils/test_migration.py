@@ -37,8 +37,8 @@ VM = {"max_vcpus": 2, "max_memory_mib": 1024}
 
 def test_capacity_uses_the_placement_filters():
     assert migration.capacity("node2", FACTS, VM) is None
-    assert "memory: 1024 MiB allocated + 2048 MiB requested > 3072 MiB usable" in migration.capacity(
-        "node2", FACTS, dict(VM, max_memory_mib=2048))
+    assert "memory: 1024 MiB allocated + 2560 MiB requested > 3072 MiB usable" in migration.capacity(
+        "node2", FACTS, dict(VM, max_memory_mib=2560))
     assert "vCPUs" in migration.capacity("node2", FACTS, dict(VM, max_vcpus=7))
     assert migration.capacity("node2", None, VM) == "node is not alive"
     assert migration.capacity("node2", FACTS, dict(VM, max_vcpus=7), {"cpu_overcommit": 8}) is None
