@@ -22,3 +22,8 @@ def vm_argument_spec(**options):
     spec = dict(name=dict(type="str", required=True), uri=dict(type="str", default="qemu:///system"))
     spec.update(options)
     return spec
+
+
+# sockets x cores x threads (the topology option of the modules that size a VM)
+TOPOLOGY_SPEC = dict(type="dict", options=dict(sockets=dict(type="int", default=1), cores=dict(type="int", default=1),
+                                               threads=dict(type="int", default=1)))

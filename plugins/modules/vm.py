@@ -35,6 +35,7 @@ author:
   - cloud1.iaas developers (@cloud1)
 extends_documentation_fragment:
   - cloud1.iaas.connection
+  - cloud1.iaas.vm.topology
 options:
   name:
     description: The VM's name; letters, digits and C(-), at most 63 (it names the disk file and is the default hostname).
@@ -78,22 +79,6 @@ options:
   max_vcpus:
     description: The most vCPUs the VM can be given while it runs (default O(vcpus)).
     type: int
-  topology:
-    description: CPU topology; sockets x cores x threads must equal O(max_vcpus) (threads > 1 is the seed's hyperthreading).
-    type: dict
-    suboptions:
-      sockets:
-        description: Sockets.
-        type: int
-        default: 1
-      cores:
-        description: Cores per socket.
-        type: int
-        default: 1
-      threads:
-        description: Threads per core.
-        type: int
-        default: 1
   memory_mib:
     description: Memory in MiB (default 512 at creation).
     type: int
@@ -237,7 +222,7 @@ kept_disks:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.cloud1.iaas.plugins.module_utils.runner import run, vm_argument_spec
+from ansible_collections.cloud1.iaas.plugins.module_utils.runner import TOPOLOGY_SPEC, run, vm_argument_spec
 from ansible_collections.cloud1.iaas.plugins.module_utils.vm import ensure
 
 
@@ -254,9 +239,7 @@ def main():
             disk_gib=dict(type="int"),
             vcpus=dict(type="int"),
             max_vcpus=dict(type="int"),
-            topology=dict(type="dict", options=dict(sockets=dict(type="int", default=1),
-                                                    cores=dict(type="int", default=1),
-                                                    threads=dict(type="int", default=1))),
+            topology=TOPOLOGY_SPEC,
             memory_mib=dict(type="int"),
             max_memory_mib=dict(type="int"),
             bridge=dict(type="str", default="br0"),

@@ -16,11 +16,7 @@ author:
   - cloud1.iaas developers (@cloud1)
 extends_documentation_fragment:
   - cloud1.iaas.connection
-options:
-  name:
-    description: The VM.
-    type: str
-    required: true
+  - cloud1.iaas.vm
 attributes:
   check_mode:
     support: full

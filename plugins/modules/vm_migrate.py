@@ -28,11 +28,8 @@ author:
   - cloud1.iaas developers (@cloud1)
 extends_documentation_fragment:
   - cloud1.iaas.connection
+  - cloud1.iaas.vm
 options:
-  name:
-    description: The VM.
-    type: str
-    required: true
   dest:
     description: libvirt URI of the destination as the source node reaches it, e.g. V(qemu+ssh://root@node2/system).
     type: str

@@ -31,33 +31,15 @@ author:
   - cloud1.iaas developers (@cloud1)
 extends_documentation_fragment:
   - cloud1.iaas.connection
+  - cloud1.iaas.vm
+  - cloud1.iaas.vm.topology
 options:
-  name:
-    description: The VM.
-    type: str
-    required: true
   vcpus:
     description: vCPUs wanted (1-256).
     type: int
   max_vcpus:
     description: The vCPU maximum (next boot); the headroom for live vCPU changes.
     type: int
-  topology:
-    description: CPU topology (next boot); sockets x cores x threads is the vCPU maximum.
-    type: dict
-    suboptions:
-      sockets:
-        description: Sockets.
-        type: int
-        default: 1
-      cores:
-        description: Cores per socket.
-        type: int
-        default: 1
-      threads:
-        description: Threads per core (the seed's hyperthreading).
-        type: int
-        default: 1
   memory_mib:
     description: Memory wanted in MiB (at least 128).
     type: int
@@ -165,7 +147,7 @@ node:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.cloud1.iaas.plugins.module_utils.runner import run, vm_argument_spec
+from ansible_collections.cloud1.iaas.plugins.module_utils.runner import TOPOLOGY_SPEC, run, vm_argument_spec
 from ansible_collections.cloud1.iaas.plugins.module_utils.scale import ensure
 
 
@@ -174,9 +156,7 @@ def main():
         argument_spec=vm_argument_spec(
             vcpus=dict(type="int"),
             max_vcpus=dict(type="int"),
-            topology=dict(type="dict", options=dict(sockets=dict(type="int", default=1),
-                                                    cores=dict(type="int", default=1),
-                                                    threads=dict(type="int", default=1))),
+            topology=TOPOLOGY_SPEC,
             memory_mib=dict(type="int"),
             max_memory_mib=dict(type="int"),
             disk_gib=dict(type="int"),

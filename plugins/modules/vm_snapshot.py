@@ -23,11 +23,8 @@ author:
   - cloud1.iaas developers (@cloud1)
 extends_documentation_fragment:
   - cloud1.iaas.connection
+  - cloud1.iaas.vm
 options:
-  name:
-    description: The VM.
-    type: str
-    required: true
   state:
     description:
       - V(present) takes snapshot O(snapshot) unless it exists; V(absent) deletes it if it exists;

@@ -89,6 +89,22 @@ def domains():
     return out
 
 
+def each_domain(name, fn):
+    """{node: fn(dom)} for every node that defines domain ``name`` (read-only connections)."""
+    out = {}
+    for node, uri in sorted(node_uris().items()):
+        conn = libvirt.openReadOnly(uri)
+        try:
+            try:
+                dom = conn.lookupByName(name)
+            except libvirt.libvirtError:
+                continue
+            out[node] = fn(dom)
+        finally:
+            conn.close()
+    return out
+
+
 def vm_state(name):
     """(node, libvirt state name) of VM ``name``, or (None, 'absent')."""
     names = {1: "running", 3: "paused", 4: "shutdown", 5: "shutoff"}

@@ -36,18 +36,7 @@ def guest(command, timeout=60):
 
 def where():
     """{node: (state, persistent)} of mig1 on every node that has it."""
-    out = {}
-    for node, uri in sorted(boxlib.node_uris().items()):
-        conn = boxlib.libvirt.openReadOnly(uri)
-        try:
-            try:
-                dom = conn.lookupByName(VM)
-            except boxlib.libvirt.libvirtError:
-                continue
-            out[node] = (dom.state()[0], bool(dom.isPersistent()))
-        finally:
-            conn.close()
-    return out
+    return boxlib.each_domain(VM, lambda dom: (dom.state()[0], bool(dom.isPersistent())))
 
 
 def migrate(to, check_mode=False, **extra):

@@ -41,18 +41,9 @@ def root_bytes():
 
 
 def on_domain(fn):
-    """``fn(dom)`` on grow1 wherever it is defined (read-only), or None."""
-    for _node, uri in sorted(boxlib.node_uris().items()):
-        conn = boxlib.libvirt.openReadOnly(uri)
-        try:
-            try:
-                dom = conn.lookupByName(VM)
-            except boxlib.libvirt.libvirtError:
-                continue
-            return fn(dom)
-        finally:
-            conn.close()
-    return None
+    """``fn(dom)`` on grow1 wherever it is defined, or None."""
+    found = boxlib.each_domain(VM, fn)
+    return next(iter(found.values())) if found else None
 
 
 def disk_bytes():
