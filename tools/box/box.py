@@ -402,6 +402,9 @@ def write_access_files(n, key):
                 "cloud1_disk_dir": "/var/lib/cloud1/images",
                 "cloud1_ssh_public_key_file": key + ".pub",
                 "cloud1_vm_ssh_private_key_file": key,
+                # the snapshot timer is installed and enabled, but set to a date no test run reaches: the
+                # checks start its service themselves, so no snapshot lands in the middle of a scenario
+                "snapshot_rotation_schedule": "2099-01-01 00:00:00",
             },
             "children": {
                 "master": {"hosts": {node_name(0): host_vars(0)}},
