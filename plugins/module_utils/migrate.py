@@ -120,6 +120,42 @@ class Watcher:
             self.forced = (self.forced or "timeout") + " - failed: %s" % exc
 
 
+def lift_snapshots(src, dom):
+    """libvirt refuses to migrate a domain with snapshot metadata, though internal snapshots live in its
+    qcow2 on the shared storage and arrive with it: keep each snapshot's XML, drop the metadata only
+    (newest first), and return [(xml, current)] oldest first for ``put_snapshots``."""
+    snaps = src._call("list the snapshots of %s" % dom.name(), dom.listAllSnapshots, 0)
+    if not snaps:
+        return []
+    current = dom.snapshotCurrent(0).getName() if dom.hasCurrentSnapshot(0) else None
+    saved = []
+    for snap in snaps:
+        xml = snap.getXMLDesc(libvirt.VIR_DOMAIN_SNAPSHOT_XML_SECURE)
+        created = int(ET.fromstring(xml).findtext("creationTime") or 0)
+        saved.append((created, snap.getName(), xml))
+    saved.sort()
+    for _created, name, _xml in reversed(saved):
+        snap = dom.snapshotLookupByName(name, 0)
+        src._call("set aside the metadata of snapshot %s" % name, snap.delete,
+                  libvirt.VIR_DOMAIN_SNAPSHOT_DELETE_METADATA_ONLY)
+    return [(xml, name == current) for _created, name, xml in saved]
+
+
+def put_snapshots(client, dom, saved):
+    """Redefine snapshot metadata set aside by ``lift_snapshots`` (oldest first, the current one marked);
+    returns the names that could not be redefined, with why."""
+    failed = []
+    for xml, current in saved:
+        flags = libvirt.VIR_DOMAIN_SNAPSHOT_CREATE_REDEFINE
+        if current:
+            flags |= libvirt.VIR_DOMAIN_SNAPSHOT_CREATE_CURRENT
+        try:
+            dom.snapshotCreateXML(xml, flags)
+        except libvirt.libvirtError as exc:
+            failed.append("%s (%s)" % (ET.fromstring(xml).findtext("name"), exc))
+    return failed
+
+
 def migrate(src, dest, dom, info, req, dest_name):
     """Run the migration; return the result parts. Raises OperationFailed saying where the VM is on failure."""
     live = info["state"] in LIVE_STATES
@@ -149,6 +185,7 @@ def migrate(src, dest, dom, info, req, dest_name):
         except Exception as exc:   # noqa: BLE001 - reported below, never lost in the thread
             outcome["error"] = repr(exc)
 
+    saved = lift_snapshots(src, dom)
     watcher = Watcher(dom, req)
     thread = threading.Thread(target=run, name="migrate-%s" % req["name"], daemon=True)
     thread.start()
@@ -159,18 +196,28 @@ def migrate(src, dest, dom, info, req, dest_name):
             watcher.on_timeout()
     elapsed = time.monotonic() - watcher.t0
     if "error" in outcome:
-        raise OperationFailed(_failure(src, req, dest_name, outcome["error"], watcher), name=req["name"])
+        text = _failure(src, req, dest_name, outcome["error"], watcher)
+        if saved:
+            try:
+                lost = put_snapshots(src, src.conn.lookupByName(req["name"]), saved)
+                text += "; its %d snapshot(s) are defined on the source again%s" % (
+                    len(saved), (" except " + ", ".join(lost)) if lost else "")
+            except libvirt.libvirtError as exc:
+                text += "; its snapshots' metadata could not be put back on the source (%s)" % exc
+        raise OperationFailed(text, name=req["name"])
     # the destination's view of the finished job (the source's domain is gone)
-    stats = {}
+    stats, lost = {}, []
     try:
         new = dest.conn.lookupByName(req["name"])
+        lost = put_snapshots(dest, new, saved)
         stats = new.jobStats(libvirt.VIR_DOMAIN_JOB_STATS_COMPLETED)
         if live and info["state"] != "paused" and dest.state(new) == "paused":
             new.resume()   # paused by timeout_action=force: it ran before, it runs after
     except libvirt.libvirtError:
         pass
     return {"report": migration.report(dict(watcher.last, **stats), elapsed), "progress": watcher.progress,
-            "forced": watcher.forced, "live": live}
+            "forced": watcher.forced, "live": live, "snapshots_moved": len(saved) - len(lost),
+            "snapshots_lost": lost}
 
 
 def _failure(src, req, dest_name, error, watcher):
@@ -257,4 +304,8 @@ def _move(src, dest, req, params, check_mode):
                   still_on_source=on_source, wall_time_s=round(time.monotonic() - t0, 2), diff=diff, **done)
     if done["forced"]:
         result["actions"].append(done["forced"])
+    if done["snapshots_moved"] or done["snapshots_lost"]:
+        result["actions"].append("snapshot metadata set aside before and defined on %s after: %d%s" % (
+            dest_host, done["snapshots_moved"],
+            ("; could not redefine " + ", ".join(done["snapshots_lost"])) if done["snapshots_lost"] else ""))
     return result

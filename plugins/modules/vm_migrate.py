@@ -18,6 +18,10 @@ description:
     directory as the same shared directory (a marker written next to each disk must appear there), and
     provides the VM's CPU. A VM whose disk is not on shared storage is refused with a message saying so;
     VIR_MIGRATE_UNSAFE is never used."
+  - "Snapshots: libvirt refuses to migrate a domain with snapshot metadata, though internal snapshots live in
+    its qcow2 on the shared storage and arrive with it. Their metadata is set aside just before the
+    migration and defined again on the destination (the current one stays current); on failure it is
+    defined again on the source."
   - Check mode runs the same checks and answers whether the move would go and why (O(ignore:checks)).
   - While the migration runs, its job is watched (percent remaining); after O(timeout) seconds it is aborted
     or forced to complete (O(timeout_action)). When it fails the VM is looked up on the source again and the
@@ -127,6 +131,10 @@ persistent:
   description: Whether the VM is defined persistently on the destination.
   returned: when the VM moved
   type: bool
+snapshots_moved:
+  description: How many snapshots were defined again on the destination.
+  returned: when the VM moved
+  type: int
 still_on_source:
   description: Whether a definition of the VM remains on the source.
   returned: when the VM moved
