@@ -5,9 +5,10 @@
 
   live      a counter written every second inside mig1 keeps counting across migrate.yml to node1 (no gap
             longer than the period plus the reported downtime plus a second); mig1 then runs on node1,
-            persistent there, gone from node0; the registry (userdetails) says node1; --check says it would go
+            persistent there, gone from node0, with its snapshot; the registry (userdetails) says node1;
+            --check says it would go
   kill      migrate.yml to node2 slowed to 4 MiB/s; node2's libvirtd killed once the transfer is under way:
-            mig1 still runs on node1, a file's sha256 is unchanged, the error says what happened
+            mig1 still runs on node1 with its snapshot, a file's sha256 is unchanged, the error says what happened
   refused   to the node it is on, to an unknown node, and a VM whose disk is local (not shared): each refused
             with its message, the cluster's domains, disks and leases unchanged
   delete    deletevm.yml removes mig1
@@ -39,6 +40,11 @@ def where():
     return boxlib.each_domain(VM, lambda dom: (dom.state()[0], bool(dom.isPersistent())))
 
 
+def snapshots():
+    """{node: [snapshot names]} of mig1."""
+    return boxlib.each_domain(VM, lambda dom: sorted(snap.getName() for snap in dom.listAllSnapshots(0)))
+
+
 def migrate(to, check_mode=False, **extra):
     return boxlib.playbook("migrate.yml", dict(extra, vm=VM, to=to), check_mode=check_mode)
 
@@ -47,6 +53,8 @@ def live():
     rc, out, took = migrate("node1", check_mode=True)
     boxlib.check(rc == 0 and "every disk is on storage the destination shares" in out and where() == {"node0": (1, True)},
                  "migrate.yml --check: every check passes, nothing moved (%.1fs)" % took)
+    rc, _out, _took = boxlib.playbook("snapshot.yml", {"vm": VM, "operation": "create", "snapshot": "before-move"})
+    boxlib.check(rc == 0 and snapshots() == {"node0": ["before-move"]}, "snapshot before-move of %s on node0" % VM)
     guest("systemd-run --unit=cloud1-counter /bin/sh -c "
           "'i=0; while :; do i=$((i+1)); echo $i $(date +%s.%N) >> /root/counter; sleep 1; done'")
     time.sleep(5)
@@ -67,6 +75,8 @@ def live():
                  "longest gap between counts %.2f s <= 1 s period + downtime %s s + 1 s (total %s ms, %s MiB sent)"
                  % (max(gaps or [0]), downtime, match and match.group(1), match and match.group(3)))
     boxlib.check(where() == {"node1": (1, True)}, "%s runs on node1, persistent there, gone from node0: %s" % (VM, where()))
+    boxlib.check(snapshots() == {"node1": ["before-move"]} and "defined on node1 after: 1" in out,
+                 "its snapshot came along (metadata set aside, defined on node1): %s" % snapshots())
     rc, out, _took = boxlib.playbook("userdetails.yml")
     boxlib.check(rc == 0 and re.search(r"name: %s\n\s+node: node1\n" % VM, out) is not None,
                  "userdetails.yml (the registry) shows %s on node1" % VM)
@@ -113,6 +123,8 @@ def kill():
     state = where()
     boxlib.check(state == {"node1": (1, True)}, "%s still runs on node1 only, persistent: %s" % (VM, state))
     boxlib.check(guest("sha256sum /root/keep.bin") == sha, "the file on its disk has the same sha256")
+    boxlib.check(snapshots() == {"node1": ["before-move"]} and "defined on the source again" in outcome.get("out", ""),
+                 "its snapshot is defined on the source again: %s" % snapshots())
 
 
 def refused():
