@@ -31,6 +31,7 @@ from ansible_collections.cloud1.iaas.plugins.module_utils.errors import (
 from ansible_collections.cloud1.iaas.plugins.module_utils.libvirt_client import LibvirtClient, libvirt
 
 LIVE_STATES = ("running", "blocked", "paused")
+UNLIMITED_MIB = 1000000   # MiB/s: no limit in practice (a forced completion sends the rest as fast as it can)
 
 
 def _checks_shared(src, dest, info):
@@ -114,8 +115,11 @@ class Watcher:
                 self.forced = "switched to post-copy after %d s (timeout_action=force)" % self.req["timeout"]
                 self.dom.migrateStartPostCopy(0)
             else:
-                self.forced = "paused the VM after %d s so the migration completes (timeout_action=force)" % self.req["timeout"]
+                self.forced = ("paused the VM after %d s so the migration completes, without bandwidth limit "
+                               "(timeout_action=force)" % self.req["timeout"])
                 self.dom.suspend()
+                if self.req["bandwidth_mib"]:
+                    self.dom.migrateSetMaxSpeed(UNLIMITED_MIB, 0)
         except libvirt.libvirtError as exc:
             self.forced = (self.forced or "timeout") + " - failed: %s" % exc
 

@@ -9,6 +9,8 @@
             --check says it would go
   kill      migrate.yml to node2 slowed to 4 MiB/s; node2's libvirtd killed once the transfer is under way:
             mig1 still runs on node1 with its snapshot, a file's sha256 is unchanged, the error says what happened
+  timeout   slowed to 2 MiB/s with a 4 s completion timeout: abort leaves it on node1, force completes the move
+            to node2 (paused, sent without limit, resumed there)
   refused   to the node it is on, to an unknown node, and a VM whose disk is local (not shared): each refused
             with its message, the cluster's domains, disks and leases unchanged
   delete    deletevm.yml removes mig1
@@ -75,7 +77,7 @@ def live():
                  "longest gap between counts %.2f s <= 1 s period + downtime %s s + 1 s (total %s ms, %s MiB sent)"
                  % (max(gaps or [0]), downtime, match and match.group(1), match and match.group(3)))
     boxlib.check(where() == {"node1": (1, True)}, "%s runs on node1, persistent there, gone from node0: %s" % (VM, where()))
-    boxlib.check(snapshots() == {"node1": ["before-move"]} and "defined on node1 after: 1" in out,
+    boxlib.check(snapshots() == {"node1": ["before-move"]} and "defined on node1 after: 1" in re.sub(r"\s+", " ", out),
                  "its snapshot came along (metadata set aside, defined on node1): %s" % snapshots())
     rc, out, _took = boxlib.playbook("userdetails.yml")
     boxlib.check(rc == 0 and re.search(r"name: %s\n\s+node: node1\n" % VM, out) is not None,
@@ -127,6 +129,20 @@ def kill():
                  "its snapshot is defined on the source again: %s" % snapshots())
 
 
+def timeout():
+    rc, out, took = migrate("node2", bandwidth=2, timeout=4, timeout_action="abort")
+    flat = re.sub(r"\s+", " ", out)
+    boxlib.check(rc != 0 and "aborted after 4 s (timeout_action=abort)" in flat and "still defined on the source, running" in flat,
+                 "bandwidth 2 MiB/s, timeout 4 s, abort: aborted, the VM runs on the source (%.1fs)" % took)
+    boxlib.check(where() == {"node1": (1, True)}, "%s on node1 only: %s" % (VM, where()))
+    rc, out, took = migrate("node2", bandwidth=2, timeout=4, timeout_action="force")
+    flat = re.sub(r"\s+", " ", out)
+    boxlib.check(rc == 0 and "paused the VM after 4 s so the migration completes" in flat,
+                 "bandwidth 2 MiB/s, timeout 4 s, force: completed after a pause (%.1fs)" % took)
+    boxlib.check(where() == {"node2": (1, True)}, "%s runs on node2 only, persistent: %s" % (VM, where()))
+    boxlib.check(boxlib.wait_ssh(ip(), timeout=60), "%s answers SSH on node2" % VM)
+
+
 def refused():
     local = "local1"
     v = boxlib.box_vars()
@@ -137,10 +153,10 @@ def refused():
     boxlib.check(res.returncode == 0, "local1 runs on node0 with its disk in /var/lib/libvirt/images")
     before = boxlib.cluster_state()
     cases = [
-        ({"vm": VM, "to": "node1"}, "%s is already on node1: the destination is the node it runs on" % VM),
+        ({"vm": VM, "to": "node2"}, "%s is already on node2: the destination is the node it runs on" % VM),
         ({"vm": VM, "to": "node9"}, "unknown node node9: choose one of"),
         ({"vm": local, "to": "node1"}, "is not on shared storage"),
-        ({"from_node": "node2", "to_node": "node0", "vm": VM}, "%s is on node1, not on node2" % VM),
+        ({"from_node": "node1", "to_node": "node0", "vm": VM}, "%s is on node2, not on node1" % VM),
     ]
     for extra, text in cases:
         rc, out, took = boxlib.playbook("migrate.yml", extra)
