@@ -28,6 +28,10 @@ from ansible_collections.cloud1.iaas.plugins.module_utils.libvirt_client import 
 from ansible_collections.cloud1.iaas.plugins.module_utils.vm import RUNNING_LIKE, Planner, size_view
 
 ACTIVE = ("running", "blocked", "paused")
+# errors that say the guest agent cannot help (absent, not answering, or a driver without it)
+NO_AGENT = tuple(getattr(libvirt, name, -1) for name in (
+    "VIR_ERR_AGENT_UNRESPONSIVE", "VIR_ERR_NO_SUPPORT", "VIR_ERR_ARGUMENT_UNSUPPORTED",
+    "VIR_ERR_OPERATION_UNSUPPORTED", "VIR_ERR_AGENT_COMMAND_TIMEOUT")) if libvirt else ()
 
 
 def sizes(info):
@@ -118,11 +122,14 @@ class Scaler(Planner):
                     self.note("onlined the new vCPUs inside %s (qemu-guest-agent): %d online" % (self.req["name"], online))
                     return
                 error = "%d of %d online" % (online, count)
-            except libvirt.libvirtError as exc:   # no agent, or a driver without it: waiting will not help
-                self.note("could not online the new vCPUs inside %s through qemu-guest-agent (%s): the guest sees "
-                          "them once it onlines them (echo 1 > /sys/devices/system/cpu/cpuN/online)"
-                          % (self.req["name"], exc))
-                return
+            except libvirt.libvirtError as exc:
+                error = str(exc)
+                if exc.get_error_code() in NO_AGENT:   # no agent, or a driver without it: waiting will not help
+                    self.note("could not online the new vCPUs inside %s through qemu-guest-agent (%s): the guest "
+                              "sees them once it onlines them (echo 1 > /sys/devices/system/cpu/cpuN/online)"
+                              % (self.req["name"], exc))
+                    return
+                # otherwise the guest has not registered the hot-plugged vCPUs yet: try again
             if time.monotonic() > deadline:
                 self.note("the new vCPUs of %s are not all online inside the guest after %d s (%s): the guest "
                           "sees them once it onlines them (echo 1 > /sys/devices/system/cpu/cpuN/online)"
