@@ -21,7 +21,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tests", "box")
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "build", "collections"))
 import boxlib  # noqa: E402
 import libvirt  # noqa: E402
-from ansible_collections.cloud1.iaas.plugins.module_utils.domain import build_domain  # noqa: E402
+from ansible_collections.cloud1.iaas.plugins.module_utils.core.domain import build_domain  # noqa: E402
 
 RAW_IP = "10.77.0.199"   # the top of the box's guest range; checked free before use
 

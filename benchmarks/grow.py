@@ -24,7 +24,8 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tests", "box")
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "build", "collections"))
 import boxlib  # noqa: E402
 import libvirt  # noqa: E402
-from ansible_collections.cloud1.iaas.plugins.module_utils.guest import GROW_ROOT, GuestAccess  # noqa: E402
+from ansible_collections.cloud1.iaas.plugins.module_utils.core.guestscript import GROW_ROOT
+from ansible_collections.cloud1.iaas.plugins.module_utils.virt.guest import GuestAccess  # noqa: E402
 
 VM = "bench-grow"
 libvirt.registerErrorHandler(lambda _ctx, _err: None, None)   # the agent polls fail until it starts

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.cloud1.iaas.plugins.module_utils import cluster, placement, scaling, vmspec
+from ansible_collections.cloud1.iaas.plugins.module_utils.core import cluster, placement, scaling, vmspec
 from ansible_collections.cloud1.iaas.plugins.module_utils.errors import Cloud1Error
 
 

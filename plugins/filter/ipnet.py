@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.cloud1.iaas.plugins.module_utils import net
+from ansible_collections.cloud1.iaas.plugins.module_utils.core import net
 from ansible_collections.cloud1.iaas.plugins.module_utils.errors import Cloud1Error
 
 

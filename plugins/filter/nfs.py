@@ -8,7 +8,7 @@ from __future__ import annotations
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.cloud1.iaas.plugins.module_utils.errors import Cloud1Error
-from ansible_collections.cloud1.iaas.plugins.module_utils.nfs import export_lines
+from ansible_collections.cloud1.iaas.plugins.module_utils.core.nfs import export_lines
 
 
 def nfs_export_lines(paths, clients, options):

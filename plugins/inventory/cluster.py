@@ -56,7 +56,7 @@ from ansible.errors import AnsibleParserError
 from ansible.plugins.inventory import BaseInventoryPlugin, Constructable
 
 from ansible_collections.cloud1.iaas.plugins.module_utils.errors import Cloud1Error
-from ansible_collections.cloud1.iaas.plugins.module_utils.info import node_vms
+from ansible_collections.cloud1.iaas.plugins.module_utils.ops.vm_info import node_vms
 
 
 def _group(prefix, value):

@@ -1,7 +1,8 @@
 # -*- coding: utf-8 -*-
 # Copyright: cloud1.iaas contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Typed errors of the collection. Modules turn them into fail_json at one place (module_utils.runner)."""
+"""Typed errors of the collection, shared by every layer (pure Python). Modules turn them into fail_json at
+one place (``ops.entry.run``)."""
 
 from __future__ import annotations
 
@@ -33,3 +34,7 @@ class MissingDependency(Cloud1Error):
 
 class OperationFailed(Cloud1Error):
     """libvirt or a host tool refused or failed an operation."""
+
+
+class AgentUnavailable(OperationFailed):
+    """The guest agent is absent, does not answer, or the driver has none: waiting will not help."""

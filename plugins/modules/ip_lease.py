@@ -83,16 +83,13 @@ prefix:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.cloud1.iaas.plugins.module_utils.ippool import POOL_ARGS, lease
-from ansible_collections.cloud1.iaas.plugins.module_utils.runner import run
+from ansible_collections.cloud1.iaas.plugins.module_utils.ops import ip_lease as executor
+from ansible_collections.cloud1.iaas.plugins.module_utils.ops.entry import run
 
 
 def main():
-    spec = dict(POOL_ARGS)
-    spec.update(vm=dict(type="str", required=True), owner=dict(type="str"), address=dict(type="str"),
-                state=dict(type="str", choices=["present", "absent"], default="present"))
-    module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
-    run(module, lease, module.params, check_mode=module.check_mode)
+    module = AnsibleModule(argument_spec=executor.ARGUMENT_SPEC, supports_check_mode=True)
+    run(module, executor.ensure, module.params, check_mode=module.check_mode)
 
 
 if __name__ == "__main__":

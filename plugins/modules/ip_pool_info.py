@@ -55,15 +55,13 @@ leases:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.cloud1.iaas.plugins.module_utils.ippool import POOL_ARGS, pool_info
-from ansible_collections.cloud1.iaas.plugins.module_utils.runner import run
+from ansible_collections.cloud1.iaas.plugins.module_utils.ops import ip_pool_info as executor
+from ansible_collections.cloud1.iaas.plugins.module_utils.ops.entry import run
 
 
 def main():
-    spec = dict(POOL_ARGS)
-    spec.update(count=dict(type="int", default=10))
-    module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
-    run(module, pool_info, module.params)
+    module = AnsibleModule(argument_spec=executor.ARGUMENT_SPEC, supports_check_mode=True)
+    run(module, executor.ensure, module.params, check_mode=module.check_mode)
 
 
 if __name__ == "__main__":

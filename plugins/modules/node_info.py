@@ -118,15 +118,13 @@ disk_free_gib:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.cloud1.iaas.plugins.module_utils.info import node_facts
-from ansible_collections.cloud1.iaas.plugins.module_utils.runner import run
+from ansible_collections.cloud1.iaas.plugins.module_utils.ops import node_info as executor
+from ansible_collections.cloud1.iaas.plugins.module_utils.ops.entry import run
 
 
 def main():
-    module = AnsibleModule(argument_spec=dict(uri=dict(type="str", default="qemu:///system"),
-                                              disk_dir=dict(type="path")),
-                           supports_check_mode=True)
-    run(module, node_facts, module.params["uri"], disk_dir=module.params["disk_dir"])
+    module = AnsibleModule(argument_spec=executor.ARGUMENT_SPEC, supports_check_mode=True)
+    run(module, executor.ensure, module.params, check_mode=module.check_mode)
 
 
 if __name__ == "__main__":

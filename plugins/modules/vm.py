@@ -222,45 +222,13 @@ kept_disks:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.cloud1.iaas.plugins.module_utils.runner import TOPOLOGY_SPEC, run, vm_argument_spec
-from ansible_collections.cloud1.iaas.plugins.module_utils.vm import ensure
+from ansible_collections.cloud1.iaas.plugins.module_utils.ops import vm as executor
+from ansible_collections.cloud1.iaas.plugins.module_utils.ops.entry import run
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=vm_argument_spec(
-            state=dict(type="str", default="running",
-                       choices=["present", "running", "stopped", "paused", "restarted", "absent"]),
-            image=dict(type="str"),
-            image_dir=dict(type="path", default="/var/lib/cloud1/images/base"),
-            source_vm=dict(type="str"),
-            clone=dict(type="str", choices=["linked", "full"], default="linked"),
-            disk_dir=dict(type="path", default="/var/lib/cloud1/images"),
-            disk_gib=dict(type="int"),
-            vcpus=dict(type="int"),
-            max_vcpus=dict(type="int"),
-            topology=TOPOLOGY_SPEC,
-            memory_mib=dict(type="int"),
-            max_memory_mib=dict(type="int"),
-            bridge=dict(type="str", default="br0"),
-            ip=dict(type="str"),
-            prefix=dict(type="int"),
-            gateway=dict(type="str"),
-            dns=dict(type="list", elements="str"),
-            hostname=dict(type="str"),
-            ssh_key=dict(type="str", no_log=False),
-            owner=dict(type="str"),
-            io=dict(type="str", choices=["low", "medium", "high"]),
-            os=dict(type="str", choices=["debian", "rhel"]),
-            network_config=dict(type="str", choices=["networkd", "ifupdown", "ifcfg", "nmkeyfile"]),
-            domain_type=dict(type="str", choices=["auto", "kvm", "qemu", "test"], default="auto"),
-            shutdown_timeout=dict(type="int", default=120),
-            force=dict(type="bool", default=False),
-            keep_disks=dict(type="bool", default=False),
-        ),
-        supports_check_mode=True,
-    )
-    run(module, ensure, module.params, check_mode=module.check_mode)
+    module = AnsibleModule(argument_spec=executor.ARGUMENT_SPEC, supports_check_mode=True)
+    run(module, executor.ensure, module.params, check_mode=module.check_mode)
 
 
 if __name__ == "__main__":

@@ -125,21 +125,13 @@ vms:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.cloud1.iaas.plugins.module_utils.info import node_vms
-from ansible_collections.cloud1.iaas.plugins.module_utils.runner import run
+from ansible_collections.cloud1.iaas.plugins.module_utils.ops import vm_info as executor
+from ansible_collections.cloud1.iaas.plugins.module_utils.ops.entry import run
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=dict(
-            uri=dict(type="str", default="qemu:///system"),
-            name=dict(type="str"),
-            owner=dict(type="str"),
-        ),
-        supports_check_mode=True,
-    )
-    p = module.params
-    run(module, node_vms, p["uri"], name=p["name"], owner=p["owner"])
+    module = AnsibleModule(argument_spec=executor.ARGUMENT_SPEC, supports_check_mode=True)
+    run(module, executor.ensure, module.params, check_mode=module.check_mode)
 
 
 if __name__ == "__main__":

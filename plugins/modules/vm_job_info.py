@@ -60,13 +60,13 @@ stats:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.cloud1.iaas.plugins.module_utils.info import job_info
-from ansible_collections.cloud1.iaas.plugins.module_utils.runner import run, vm_argument_spec
+from ansible_collections.cloud1.iaas.plugins.module_utils.ops import vm_job_info as executor
+from ansible_collections.cloud1.iaas.plugins.module_utils.ops.entry import run
 
 
 def main():
-    module = AnsibleModule(argument_spec=vm_argument_spec(), supports_check_mode=True)
-    run(module, job_info, module.params["uri"], module.params["name"])
+    module = AnsibleModule(argument_spec=executor.ARGUMENT_SPEC, supports_check_mode=True)
+    run(module, executor.ensure, module.params, check_mode=module.check_mode)
 
 
 if __name__ == "__main__":

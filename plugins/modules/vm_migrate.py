@@ -143,26 +143,13 @@ still_on_source:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.cloud1.iaas.plugins.module_utils.migrate import ensure
-from ansible_collections.cloud1.iaas.plugins.module_utils.runner import run, vm_argument_spec
+from ansible_collections.cloud1.iaas.plugins.module_utils.ops import vm_migrate as executor
+from ansible_collections.cloud1.iaas.plugins.module_utils.ops.entry import run
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=vm_argument_spec(
-            dest=dict(type="str", required=True),
-            bandwidth_mib=dict(type="int"),
-            max_downtime_ms=dict(type="int"),
-            auto_converge=dict(type="bool", default=False),
-            postcopy=dict(type="bool", default=False),
-            timeout=dict(type="int"),
-            timeout_action=dict(type="str", choices=["abort", "force"], default="abort"),
-            migrate_uri=dict(type="str"),
-            policy=dict(type="dict"),
-        ),
-        supports_check_mode=True,
-    )
-    run(module, ensure, module.params, check_mode=module.check_mode)
+    module = AnsibleModule(argument_spec=executor.ARGUMENT_SPEC, supports_check_mode=True)
+    run(module, executor.ensure, module.params, check_mode=module.check_mode)
 
 
 if __name__ == "__main__":

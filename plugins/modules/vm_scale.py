@@ -147,30 +147,13 @@ node:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.cloud1.iaas.plugins.module_utils.runner import TOPOLOGY_SPEC, run, vm_argument_spec
-from ansible_collections.cloud1.iaas.plugins.module_utils.scale import ensure
+from ansible_collections.cloud1.iaas.plugins.module_utils.ops import vm_scale as executor
+from ansible_collections.cloud1.iaas.plugins.module_utils.ops.entry import run
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=vm_argument_spec(
-            vcpus=dict(type="int"),
-            max_vcpus=dict(type="int"),
-            topology=TOPOLOGY_SPEC,
-            memory_mib=dict(type="int"),
-            max_memory_mib=dict(type="int"),
-            disk_gib=dict(type="int"),
-            restart=dict(type="bool", default=False),
-            shutdown_timeout=dict(type="int", default=120),
-            guest_access=dict(type="str", choices=["auto", "agent", "ssh"], default="auto"),
-            ssh_user=dict(type="str", default="root"),
-            ssh_private_key=dict(type="str", no_log=True),
-            guest_timeout=dict(type="int", default=120),
-        ),
-        required_one_of=[["vcpus", "max_vcpus", "topology", "memory_mib", "max_memory_mib", "disk_gib"]],
-        supports_check_mode=True,
-    )
-    run(module, ensure, module.params, check_mode=module.check_mode)
+    module = AnsibleModule(argument_spec=executor.ARGUMENT_SPEC, required_one_of=executor.REQUIRED_ONE_OF, supports_check_mode=True)
+    run(module, executor.ensure, module.params, check_mode=module.check_mode)
 
 
 if __name__ == "__main__":

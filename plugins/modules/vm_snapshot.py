@@ -112,26 +112,13 @@ actions:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.cloud1.iaas.plugins.module_utils.runner import run, vm_argument_spec
-from ansible_collections.cloud1.iaas.plugins.module_utils.snapshot import ensure
+from ansible_collections.cloud1.iaas.plugins.module_utils.ops import vm_snapshot as executor
+from ansible_collections.cloud1.iaas.plugins.module_utils.ops.entry import run
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=vm_argument_spec(
-            state=dict(type="str", default="present", choices=["present", "absent", "reverted", "listed", "rotated"]),
-            snapshot=dict(type="str"),
-            description=dict(type="str"),
-            keep=dict(type="int", no_log=False),
-            max_age=dict(type="str"),
-            prefix=dict(type="str", default="auto-"),
-            create=dict(type="bool", default=False),
-        ),
-        required_if=[["state", "present", ["snapshot"]], ["state", "absent", ["snapshot"]],
-                     ["state", "reverted", ["snapshot"]], ["state", "rotated", ["keep", "max_age"], True]],
-        supports_check_mode=True,
-    )
-    run(module, ensure, module.params, check_mode=module.check_mode)
+    module = AnsibleModule(argument_spec=executor.ARGUMENT_SPEC, required_if=executor.REQUIRED_IF, supports_check_mode=True)
+    run(module, executor.ensure, module.params, check_mode=module.check_mode)
 
 
 if __name__ == "__main__":

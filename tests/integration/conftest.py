@@ -74,8 +74,8 @@ def task(tmp_path):
 def conn():
     """A test:///default connection with a /images pool holding a 3 GiB base image; cleaned up after."""
     import libvirt
-    from ansible_collections.cloud1.iaas.plugins.module_utils import storage
-    from ansible_collections.cloud1.iaas.plugins.module_utils.libvirt_client import LibvirtClient
+    from ansible_collections.cloud1.iaas.plugins.module_utils.virt import storage
+    from ansible_collections.cloud1.iaas.plugins.module_utils.virt.client import LibvirtClient
 
     c = libvirt.open("test:///default")
     client = LibvirtClient("test:///default", conn=c)

@@ -11,7 +11,7 @@ from conftest import ansible_env, _require_collection
 from nodes import domain_xml, node_xml
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "build", "collections"))
-from ansible_collections.cloud1.iaas.plugins.module_utils.domain import metadata_xml  # noqa: E402
+from ansible_collections.cloud1.iaas.plugins.module_utils.core.domain import metadata_xml  # noqa: E402
 
 
 def inventory(tmp_path, nodes, name="vms.cluster.yml"):

@@ -8,8 +8,10 @@ import sys
 import pytest
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "build", "collections"))
-from ansible_collections.cloud1.iaas.plugins.module_utils import errors, storage, vm  # noqa: E402
-from ansible_collections.cloud1.iaas.plugins.module_utils.libvirt_client import LibvirtClient  # noqa: E402
+from ansible_collections.cloud1.iaas.plugins.module_utils import errors
+from ansible_collections.cloud1.iaas.plugins.module_utils.ops import vm
+from ansible_collections.cloud1.iaas.plugins.module_utils.virt import storage  # noqa: E402
+from ansible_collections.cloud1.iaas.plugins.module_utils.virt.client import LibvirtClient  # noqa: E402
 
 from nodes import domain_xml, write_node  # noqa: E402
 
@@ -76,7 +78,7 @@ def test_lifecycle_transitions(conn):
         res = vm.ensure(dict(BASE, name="web1", state=want), conn=conn)
         assert (res["state"], res["changed"]) == (reached, changed), (want, res["actions"])
         if reached != "absent":
-            assert LibvirtClient("test:///default", conn=conn).state(conn.lookupByName("web1")) == reached
+            assert LibvirtClient("test:///default", conn=conn).lookup("web1").state() == reached
 
 
 def test_destroy_powers_off_at_once(conn):
@@ -107,15 +109,15 @@ def test_absent_keeps_disks_when_asked(conn):
 def test_metadata_round_trip_and_update(conn):
     vm.ensure(NEW, conn=conn)
     client = LibvirtClient("test:///default", conn=conn)
-    meta = client.describe(conn.lookupByName("web1"))["metadata"]
+    meta = client.lookup("web1").describe()["metadata"]
     assert {k: meta[k] for k in ("owner", "io", "os", "image")} == {
         "owner": "alice", "io": "low", "os": "debian", "image": "/images/debian12.qcow2"}
     res = vm.ensure(dict(BASE, name="web1", owner="bob", io="high"), conn=conn)
     assert res["changed"]
     assert res["diff"]["before"]["metadata"]["owner"] == "alice"
     assert res["diff"]["after"]["metadata"]["owner"] == "bob"
-    assert client.describe(conn.lookupByName("web1"))["metadata"]["io"] == "high"
-    assert meta["created"] == client.describe(conn.lookupByName("web1"))["metadata"]["created"]
+    assert client.lookup("web1").describe()["metadata"]["io"] == "high"
+    assert meta["created"] == client.lookup("web1").describe()["metadata"]["created"]
 
 
 def test_size_change_goes_to_the_next_boot_config(conn):
@@ -156,7 +158,7 @@ BAD = [
     (dict(ip="10.77.0.300", prefix=24), "not an IPv4 address"),
     (dict(ip="10.77.0.50", prefix=24, gateway="10.88.0.1"), "outside 10.77.0.0/24"),
     (dict(owner="al ice"), "owner 'al ice' is not valid"),
-    (dict(topology=dict(sockets=2, cores=2, threads=2)), "= 8 vCPUs, but max_vcpus is 2"),
+    (dict(topology=dict(sockets=2, cores=2, threads=2)), "= 8 vCPUs, but the vCPU maximum is 2"),
     (dict(disk_gib=1), "smaller than the base image"),
     (dict(uri="test:///nonexistent/node.xml"), "cannot connect to libvirt"),
 ]

@@ -9,7 +9,7 @@ from conftest import ansible_env
 from nodes import domain_xml, write_node
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "build", "collections"))
-from ansible_collections.cloud1.iaas.plugins.module_utils.domain import metadata_xml  # noqa: E402
+from ansible_collections.cloud1.iaas.plugins.module_utils.core.domain import metadata_xml  # noqa: E402
 
 ALICE = metadata_xml({"owner": "alice", "os": "debian", "io": "high", "ip": "10.77.0.100", "prefix": "24"})
 BOB = metadata_xml({"owner": "bob", "os": "centos", "io": "low", "ip": "10.77.0.101"})

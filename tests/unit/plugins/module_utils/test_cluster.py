@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.cloud1.iaas.plugins.module_utils import cluster
+from ansible_collections.cloud1.iaas.plugins.module_utils.core import cluster
 from ansible_collections.cloud1.iaas.plugins.module_utils.errors import InvalidInput, NotFound
-from ansible_collections.cloud1.iaas.plugins.module_utils.placement import decide
+from ansible_collections.cloud1.iaas.plugins.module_utils.core.placement import decide
 
 
 def vm(name, owner=None, ip=None, state="running"):

@@ -6,7 +6,8 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from ansible_collections.cloud1.iaas.plugins.module_utils import domain
+from ansible_collections.cloud1.iaas.plugins.module_utils.core import domain
+from ansible_collections.cloud1.iaas.plugins.module_utils.errors import InvalidInput
 
 DOMAIN = """
 <domain type='qemu'>
@@ -164,8 +165,8 @@ def test_build_is_deterministic_so_reruns_change_nothing():
 @pytest.mark.parametrize("change,msg", [
     ({"vcpus": 0}, "vcpus must be at least 1"), ({"vcpus": 5}, "at most max_vcpus"),
     ({"memory_mib": 32}, "at least 64"), ({"memory_mib": 4096}, "at most max_memory_mib"),
-    ({"topology": {"sockets": 2, "cores": 2, "threads": 2}}, "does not multiply to max_vcpus 4"),
+    ({"topology": {"sockets": 2, "cores": 2, "threads": 2}}, "= 8 vCPUs, but the vCPU maximum is 4"),
 ])
 def test_build_refuses_bad_sizes(change, msg):
-    with pytest.raises(ValueError, match=msg):
+    with pytest.raises((ValueError, InvalidInput), match=msg):
         domain.build_domain(dict(SPEC, **change))

@@ -7,8 +7,8 @@ import configparser
 import pytest
 
 from ansible_collections.cloud1.iaas.plugins.module_utils.errors import InvalidInput
-from ansible_collections.cloud1.iaas.plugins.module_utils.guestnet import network_files
-from ansible_collections.cloud1.iaas.plugins.module_utils.sysprep import OPERATIONS, sysprep_args
+from ansible_collections.cloud1.iaas.plugins.module_utils.core.guestnet import network_files
+from ansible_collections.cloud1.iaas.plugins.module_utils.virt.sysprep import OPERATIONS, sysprep_args
 
 ADDR = {"ip": "10.77.0.120", "prefix": 24, "gateway": "10.77.0.1", "dns": ["10.77.0.1", "10.77.0.2"]}
 

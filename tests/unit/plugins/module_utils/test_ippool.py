@@ -7,7 +7,7 @@ import multiprocessing
 import pytest
 
 from ansible_collections.cloud1.iaas.plugins.module_utils.errors import InvalidInput, OperationFailed
-from ansible_collections.cloud1.iaas.plugins.module_utils.ippool import Pool
+from ansible_collections.cloud1.iaas.plugins.module_utils.state.leases import Pool
 
 
 def pool(tmp_path, **kw):

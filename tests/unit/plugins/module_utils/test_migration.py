@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.cloud1.iaas.plugins.module_utils import migration
+from ansible_collections.cloud1.iaas.plugins.module_utils.core import migration
 from ansible_collections.cloud1.iaas.plugins.module_utils.errors import InvalidInput
 
 DEST = "qemu+ssh://root@node2/system"
@@ -21,9 +21,9 @@ def test_a_good_request():
     ({"dest": DEST}, "a VM name is required"),
     ({"name": "../x", "dest": DEST}, "not valid"),
     ({"name": "web1"}, "dest .* is required"),
-    ({"name": "web1", "dest": DEST, "bandwidth_mib": 0}, "bandwidth_mib 0 is out of range"),
+    ({"name": "web1", "dest": DEST, "bandwidth_mib": 0}, "bandwidth_mib must be between 1 and 100000 \\(got 0\\)"),
     ({"name": "web1", "dest": DEST, "max_downtime_ms": "fast"}, "whole number"),
-    ({"name": "web1", "dest": DEST, "timeout_action": "retry"}, "abort or force"),
+    ({"name": "web1", "dest": DEST, "timeout_action": "retry"}, "timeout_action must be one of abort, force"),
     ({"name": "web1", "dest": DEST, "timeout_action": "force"}, "needs timeout"),
 ])
 def test_bad_requests(params, message):

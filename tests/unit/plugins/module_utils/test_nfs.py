@@ -7,7 +7,7 @@ import re
 import pytest
 
 from ansible_collections.cloud1.iaas.plugins.module_utils.errors import InvalidInput
-from ansible_collections.cloud1.iaas.plugins.module_utils.nfs import export_lines
+from ansible_collections.cloud1.iaas.plugins.module_utils.core.nfs import export_lines
 
 
 def test_one_line_per_path_every_client():

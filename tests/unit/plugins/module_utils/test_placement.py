@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.cloud1.iaas.plugins.module_utils.placement import (
+from ansible_collections.cloud1.iaas.plugins.module_utils.core.placement import (
     NodeState,
     Policy,
     Request,

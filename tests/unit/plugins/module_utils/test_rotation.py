@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.cloud1.iaas.plugins.module_utils import rotation
+from ansible_collections.cloud1.iaas.plugins.module_utils.core import rotation
 from ansible_collections.cloud1.iaas.plugins.module_utils.errors import InvalidInput
 
 NOW = 1_800_000_000

@@ -6,8 +6,8 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from ansible_collections.cloud1.iaas.plugins.module_utils import scaling
-from ansible_collections.cloud1.iaas.plugins.module_utils.domain import build_domain, parse_domain, resize_config
+from ansible_collections.cloud1.iaas.plugins.module_utils.core import scaling
+from ansible_collections.cloud1.iaas.plugins.module_utils.core.domain import build_domain, parse_domain, resize_config
 from ansible_collections.cloud1.iaas.plugins.module_utils.errors import InvalidInput
 
 GIB = 1024 ** 3
@@ -62,7 +62,7 @@ def test_scaling_down_live():
 def test_topology_sets_the_maximum_for_the_next_boot():
     plan = steps({"topology": {"sockets": 2, "cores": 2, "threads": 1}})
     assert brief(plan) == [("max_vcpus", 4, "config"), ("topology", {"sockets": 2, "cores": 2, "threads": 1}, "config")]
-    with pytest.raises(InvalidInput, match="gives 4 vCPUs, not max_vcpus 8"):
+    with pytest.raises(InvalidInput, match="= 4 vCPUs, but the vCPU maximum is 8"):
         steps({"topology": {"sockets": 2, "cores": 2}, "max_vcpus": 8})
     with pytest.raises(InvalidInput, match="above the maximum 4"):
         steps({"vcpus": 6, "topology": {"sockets": 2, "cores": 2}})
@@ -88,13 +88,13 @@ def test_a_refusal_comes_before_any_step():
 
 @pytest.mark.parametrize("params, message", [
     ({}, "nothing to scale"),
-    ({"vcpus": 0}, "vcpus 0 is out of range"),
+    ({"vcpus": 0}, "vcpus must be between 1 and 256 \\(got 0\\)"),
     ({"vcpus": "two"}, "vcpus must be a whole number"),
-    ({"memory_mib": 64}, "memory_mib 64 is out of range"),
-    ({"disk_gib": 0}, "disk_gib 0 is out of range"),
+    ({"memory_mib": 64}, "memory_mib must be between 128"),
+    ({"disk_gib": 0}, "disk_gib must be between 1 and 4096"),
     ({"vcpus": 4, "max_vcpus": 2}, "vcpus 4 is above max_vcpus 2"),
     ({"memory_mib": 1024, "max_memory_mib": 512}, "memory_mib 1024 is above max_memory_mib 512"),
-    ({"topology": {"sockets": 0}}, "at least 1"),
+    ({"topology": {"sockets": 0}}, "sockets must be between 1 and 256 \\(got 0\\)"),
     ({"vcpus": True}, "whole number"),
 ])
 def test_bad_requests_are_refused(params, message):
@@ -144,7 +144,7 @@ def test_resize_config_rewrites_the_definition():
     kept = parse_domain(resize_config(xml, memory_mib=256))
     assert (kept["vcpus"], kept["max_vcpus"], kept["memory_mib"], kept["max_memory_mib"]) == (1, 2, 256, 512)
     assert ET.fromstring(resize_config(xml, max_vcpus=2)).find("vcpu").get("current") == "1"
-    with pytest.raises(ValueError, match="does not multiply"):
+    with pytest.raises(InvalidInput, match="= 2 vCPUs, but the vCPU maximum is 3"):
         resize_config(xml, max_vcpus=3, topology={"sockets": 2, "cores": 1, "threads": 1})
 
 

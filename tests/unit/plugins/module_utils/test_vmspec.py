@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from ansible_collections.cloud1.iaas.plugins.module_utils.errors import InvalidInput
-from ansible_collections.cloud1.iaas.plugins.module_utils.vmspec import validate
+from ansible_collections.cloud1.iaas.plugins.module_utils.core.vmspec import validate
 
 OK = dict(name="web1", owner="alice", vcpus="2", memory_mib=512, disk_gib=4, ip="10.77.0.120", prefix=24,
           gateway="10.77.0.1", dns=["10.77.0.1"], subnet="10.77.0.0/24", image="debian12.qcow2",
@@ -58,7 +58,7 @@ def test_only_given_keys_are_checked():
     (dict(io="extreme"), "io must be one of low, medium, high"),
     (dict(network_config="ifcfg"), "is for RHEL-family guests"),
     (dict(os="rhel", network_config="networkd"), "is for Debian guests"),
-    (dict(topology=dict(sockets=1, cores=1, threads=1)), "= 1 vCPUs, but max_vcpus is 2"),
+    (dict(topology=dict(sockets=1, cores=1, threads=1)), "= 1 vCPUs, but the vCPU maximum is 2"),
 ])
 def test_bad_requests_say_what_to_fix(change, message):
     with pytest.raises(InvalidInput) as err:

@@ -14,54 +14,36 @@ boot; ``offline``: the stopped VM's image) and why.
 
 from __future__ import annotations
 
-from ansible_collections.cloud1.iaas.plugins.module_utils.errors import InvalidInput
-from ansible_collections.cloud1.iaas.plugins.module_utils.vmspec import (
+from ansible_collections.cloud1.iaas.plugins.module_utils.core import rules
+from ansible_collections.cloud1.iaas.plugins.module_utils.core.vmspec import (
     MAX_DISK_GIB,
     MAX_MEMORY_MIB,
     MAX_VCPUS,
     MIN_MEMORY_MIB,
     check_name,
 )
+from ansible_collections.cloud1.iaas.plugins.module_utils.errors import InvalidInput
 
 GIB = 1024 ** 3
 
 
-def _number(params, key, low, high, what):
-    value = params.get(key)
-    if value is None:
-        return None
-    try:
-        number = int(value)
-        if isinstance(value, bool) or (isinstance(value, float) and value != number):
-            raise ValueError
-    except (TypeError, ValueError):
-        raise InvalidInput("%s must be a whole number, not %r" % (key, value))
-    if not low <= number <= high:
-        raise InvalidInput("%s %d is out of range: %s must be between %d and %d" % (key, number, what, low, high))
-    return number
+
+def _number(params, key, low, high):
+    return rules.whole(params.get(key), key, low, high)
 
 
 def validate(params):
     """The request's numbers, checked; raises InvalidInput before anything is touched."""
     req = {
         "name": check_name(params.get("name")),
-        "vcpus": _number(params, "vcpus", 1, MAX_VCPUS, "vCPUs"),
-        "max_vcpus": _number(params, "max_vcpus", 1, MAX_VCPUS, "the vCPU maximum"),
-        "memory_mib": _number(params, "memory_mib", MIN_MEMORY_MIB, MAX_MEMORY_MIB, "memory in MiB"),
-        "max_memory_mib": _number(params, "max_memory_mib", MIN_MEMORY_MIB, MAX_MEMORY_MIB,
-                                  "the memory maximum in MiB"),
-        "disk_gib": _number(params, "disk_gib", 1, MAX_DISK_GIB, "the disk size in GiB"),
+        "vcpus": _number(params, "vcpus", 1, MAX_VCPUS),
+        "max_vcpus": _number(params, "max_vcpus", 1, MAX_VCPUS),
+        "memory_mib": _number(params, "memory_mib", MIN_MEMORY_MIB, MAX_MEMORY_MIB),
+        "max_memory_mib": _number(params, "max_memory_mib", MIN_MEMORY_MIB, MAX_MEMORY_MIB),
+        "disk_gib": _number(params, "disk_gib", 1, MAX_DISK_GIB),
         "topology": None,
     }
-    topo = params.get("topology")
-    if topo:
-        try:
-            req["topology"] = {k: int(1 if topo.get(k) is None else topo.get(k)) for k in ("sockets", "cores", "threads")}
-        except (TypeError, ValueError, AttributeError):
-            raise InvalidInput("topology must be a mapping of sockets, cores and threads (whole numbers), not %r"
-                               % (topo,))
-        if min(req["topology"].values()) < 1:
-            raise InvalidInput("topology %r: sockets, cores and threads must each be at least 1" % (topo,))
+    req["topology"] = rules.topology(params.get("topology"))   # its product is checked against the maximum in the plan
     if req["vcpus"] and req["max_vcpus"] and req["vcpus"] > req["max_vcpus"]:
         raise InvalidInput("vcpus %d is above max_vcpus %d: raise max_vcpus or ask for fewer vCPUs"
                            % (req["vcpus"], req["max_vcpus"]))
@@ -72,9 +54,6 @@ def validate(params):
         raise InvalidInput("nothing to scale: give vcpus, max_vcpus, topology, memory_mib, max_memory_mib or disk_gib")
     return req
 
-
-def _product(topo):
-    return topo["sockets"] * topo.get("cores", 1) * topo.get("threads", 1)
 
 
 def _same_topology(a, b):
@@ -96,10 +75,9 @@ def plan_vcpus(req, config, live):
     want, topo = req["vcpus"], req["topology"]
     new_max = req["max_vcpus"] or config["max_vcpus"]
     if topo:
-        product = _product(topo)
-        if req["max_vcpus"] and req["max_vcpus"] != product:
-            raise InvalidInput("topology %dx%dx%d gives %d vCPUs, not max_vcpus %d: the topology describes the "
-                               "maximum" % (topo["sockets"], topo["cores"], topo["threads"], product, req["max_vcpus"]))
+        product = rules.topology_product(topo)
+        if req["max_vcpus"]:
+            rules.topology(topo, req["max_vcpus"])
         new_max = product
     if want and want > new_max:
         if topo or req["max_vcpus"]:
@@ -113,10 +91,12 @@ def plan_vcpus(req, config, live):
     if topo and not _same_topology(topo, config.get("topology")):
         steps.append({"what": "topology", "value": topo, "scope": "config",
                       "why": "the CPU topology is fixed while the domain runs"})
-    elif not topo and new_max != config["max_vcpus"] and config.get("topology") and \
-            _product(config["topology"]) != new_max:
-        raise InvalidInput("the VM's topology %s does not fit %d vCPUs: give a topology whose sockets x cores x "
-                           "threads is %d" % (_topology_text(config["topology"]), new_max, new_max))
+    elif not topo and new_max != config["max_vcpus"] and config.get("topology"):
+        try:
+            rules.topology(config["topology"], new_max)
+        except InvalidInput:
+            raise InvalidInput("the VM's topology %s does not fit %d vCPUs: give a topology whose sockets x cores x "
+                               "threads is %d" % (rules.topology_text(config["topology"]), new_max, new_max))
     if live is not None and target != live["vcpus"] and target <= live["max_vcpus"]:
         steps.append({"what": "vcpus", "value": target, "scope": "live",
                       "why": "within the running maximum of %d" % live["max_vcpus"]})
@@ -202,15 +182,13 @@ def gib_text(size):
     return ("%.2f" % (size / GIB)).rstrip("0").rstrip(".")
 
 
-def _topology_text(topo):
-    return "%sx%sx%s" % (topo.get("sockets", 1), topo.get("cores", 1), topo.get("threads", 1))
 
 
 def describe_step(name, step):
     """One line for the module's ``actions``."""
     value, what = step["value"], step["what"]
     if what == "topology":
-        text = "set the CPU topology of %s to %s" % (name, _topology_text(value))
+        text = "set the CPU topology of %s to %s" % (name, rules.topology_text(value))
     elif what == "disk":
         text = "grow the disk of %s to %s GiB" % (name, gib_text(value))
     else:
@@ -242,8 +220,7 @@ def scale_request(request, vm):
     ``changememoryvm vm size`` set the count/MiB), max_cpu and max_memory (the maxima, next boot). ``vm``: the VM as vm_info reports it. Returns the
     vm_scale arguments {name, vcpus, max_vcpus, memory_mib, max_memory_mib, disk_gib}; refuses a direction the values contradict."""
     direction = request.get("direction") or "any"
-    if direction not in DIRECTIONS:
-        raise InvalidInput("direction must be one of %s, not %r" % (", ".join(DIRECTIONS), direction))
+    rules.choice(direction, "direction", DIRECTIONS)
     current = current_sizes(vm)
     wanted = {"vcpus": request.get("cpu"), "memory_mib": request.get("memory"), "disk_gib": request.get("disk")}
     size, resource = request.get("size"), request.get("resource")
@@ -251,10 +228,7 @@ def scale_request(request, vm):
         if resource not in RESOURCES:
             raise InvalidInput("size needs a resource (cpu, memory or disk), not %r" % (resource,))
         key = RESOURCES[resource]
-        try:
-            size = int(size)
-        except (TypeError, ValueError):
-            raise InvalidInput("size must be a whole number, not %r" % (size,))
+        size = rules.whole(size, "size")
         if key == "disk_gib":   # the seed's scaleup: qemu-img resize +<size>G
             if size < 1:
                 raise InvalidInput("size %d: the disk grows by at least 1 GiB" % size)

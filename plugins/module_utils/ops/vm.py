@@ -15,24 +15,52 @@ from __future__ import annotations
 import os
 import time
 
-from ansible_collections.cloud1.iaas.plugins.module_utils import storage, sysprep, vmspec
-from ansible_collections.cloud1.iaas.plugins.module_utils.domain import (
-    build_domain,
-    parse_capabilities,
-    parse_domain,
-    stable_mac,
-)
+from ansible_collections.cloud1.iaas.plugins.module_utils.core import lifecycle, rules, vmspec
+from ansible_collections.cloud1.iaas.plugins.module_utils.core.domain import build_domain, parse_domain, stable_mac
 from ansible_collections.cloud1.iaas.plugins.module_utils.errors import (
     Cloud1Error,
     InvalidInput,
     NotFound,
     OperationFailed,
 )
-from ansible_collections.cloud1.iaas.plugins.module_utils.libvirt_client import LibvirtClient, libvirt
+from ansible_collections.cloud1.iaas.plugins.module_utils.ops.actions import ActionLog
+from ansible_collections.cloud1.iaas.plugins.module_utils.ops.entry import TOPOLOGY_SPEC, vm_argument_spec
+from ansible_collections.cloud1.iaas.plugins.module_utils.virt import storage, sysprep
+from ansible_collections.cloud1.iaas.plugins.module_utils.virt.client import LibvirtClient
+from ansible_collections.cloud1.iaas.plugins.module_utils.virt.wait import Waiter
 
 DEFAULT_VCPUS = 1
 DEFAULT_MEMORY_MIB = 512
-RUNNING_LIKE = ("running", "blocked", "paused", "pmsuspended")
+
+ARGUMENT_SPEC = vm_argument_spec(
+    state=dict(type="str", default="running", choices=list(vmspec.STATES)),
+    image=dict(type="str"),
+    image_dir=dict(type="path", default=vmspec.DEFAULT_IMAGE_DIR),
+    source_vm=dict(type="str"),
+    clone=dict(type="str", choices=list(vmspec.CLONE_MODES), default="linked"),
+    disk_dir=dict(type="path", default="/var/lib/cloud1/images"),
+    disk_gib=dict(type="int"),
+    vcpus=dict(type="int"),
+    max_vcpus=dict(type="int"),
+    topology=TOPOLOGY_SPEC,
+    memory_mib=dict(type="int"),
+    max_memory_mib=dict(type="int"),
+    bridge=dict(type="str", default="br0"),
+    ip=dict(type="str"),
+    prefix=dict(type="int"),
+    gateway=dict(type="str"),
+    dns=dict(type="list", elements="str"),
+    hostname=dict(type="str"),
+    ssh_key=dict(type="str", no_log=False),
+    owner=dict(type="str"),
+    io=dict(type="str", choices=list(vmspec.IO_CLASSES)),
+    os=dict(type="str", choices=list(vmspec.OS_FAMILIES)),
+    network_config=dict(type="str", choices=list(vmspec.NETWORK_CONFIGS)),
+    domain_type=dict(type="str", choices=list(vmspec.DOMAIN_TYPES), default="auto"),
+    shutdown_timeout=dict(type="int", default=120),
+    force=dict(type="bool", default=False),
+    keep_disks=dict(type="bool", default=False),
+)
 
 
 def _view(info):
@@ -50,48 +78,64 @@ def size_view(info):
     return {key: info.get(key) for key in ("state", "vcpus", "max_vcpus", "topology", "memory_mib", "max_memory_mib")}
 
 
-class Planner:
-    """Plans and (unless in check mode) carries out the changes for one VM."""
+def power(log, dom, state, wanted, force=False, shutdown_timeout=120):
+    """Carry out ``lifecycle.plan`` on ``dom`` (a virt Domain; None in check mode for a VM not yet defined),
+    recording each step in ``log``; return the state reached (the planned one in check mode)."""
+    steps, result = lifecycle.plan(state, wanted, force)
+    name = dom.name if dom is not None else "the new VM"
+    run = {"start": lambda: dom.start(), "start_paused": lambda: dom.start(paused=True),
+           "resume": lambda: dom.resume(), "wake": lambda: dom.wake(), "pause": lambda: dom.suspend(),
+           "reboot": lambda: dom.reboot(), "destroy": lambda: dom.destroy(), "shutdown": lambda: dom.shutdown()}
+    for step in steps:
+        text = lifecycle.describe(step, name)
+        if step == "shutdown":
+            text = "shut down %s (ACPI) and wait up to %d s" % (name, shutdown_timeout)
+        log.change(text, run[step] if dom is not None else None)
+        if step == "shutdown" and not log.check:
+            result = wait_off(dom, shutdown_timeout)
+            log.note("%s powered off" % name)
+    return result
+
+
+def wait_off(dom, timeout):
+    """Wait until ``dom`` is off; fail with what it is when it does not power off in time."""
+    def probe():
+        state = dom.state()
+        return not rules.is_active(state), state
+
+    done, state = Waiter(timeout).until(probe)
+    if not done:
+        raise OperationFailed(
+            "%s did not power off within %d s after the ACPI shutdown request (it is %s): the guest may ignore ACPI "
+            "or still be booting; wait and retry, raise shutdown_timeout, or power it off with force=true (the "
+            "seed's destroy)" % (dom.name, timeout, state), state=state)
+    return state
+
+
+class VmExecutor:
+    """Creates, reconciles, powers and deletes one VM, recording every step in an action log."""
 
     def __init__(self, client, spec, params, check_mode):
         self.c = client
         self.spec = spec
         self.params = params
-        self.check = check_mode
-        self.actions = []       # what was (or would be) done, and notes, in order
-        self.changed = False
+        self.log = ActionLog(check_mode)
         self.created_disk = None
         self.defined = None
 
-    # -- helpers -----------------------------------------------------------------------------
-
-    def note(self, text):
-        """Something to report that is not a change."""
-        self.actions.append(text)
-
-    def act(self, text, fn=None, *args):
-        """A change: recorded, and carried out with ``fn(*args)`` unless in check mode."""
-        self.actions.append(text)
-        self.changed = True
-        if not self.check and fn is not None:
-            return self.c._call(text, fn, *args)
-        return None
-
-    def lookup(self, name):
-        try:
-            return self.c.lookup(name)
-        except NotFound:
-            return None
+    @property
+    def check(self):
+        return self.log.check
 
     # -- creation -----------------------------------------------------------------------------
 
     def base_path(self):
         spec = self.spec
         if spec["source_vm"]:
-            src = self.lookup(spec["source_vm"])
+            src = self.c.find(spec["source_vm"])
             if src is None:
                 raise NotFound("source VM %s does not exist on %s" % (spec["source_vm"], self.c.uri))
-            info = self.c.describe(src)
+            info = src.describe()
             if info["state"] != "shutoff":
                 raise InvalidInput("source VM %s is %s: shut it down first, a running VM's disk changes while "
                                    "it is copied" % (spec["source_vm"], info["state"]))
@@ -127,8 +171,7 @@ class Planner:
                                "at least %d" % (spec["disk_gib"], base_gib, -(-base_info["capacity"] // storage.GIB)))
         dtype = params.get("domain_type") or "auto"
         if dtype == "auto":
-            caps = parse_capabilities(self.c._call("read the capabilities", self.c.conn.getCapabilities))
-            dtype = caps["domain_type"] or "qemu"
+            dtype = self.c.domain_type()
         vcpus = spec["vcpus"] or DEFAULT_VCPUS
         memory = spec["memory_mib"] or DEFAULT_MEMORY_MIB
         os_family = spec["os"] or inherited.get("os") or "debian"
@@ -154,7 +197,7 @@ class Planner:
         inject = bool(spec["hostname"] or spec["ssh_key"] or address or grow)
         predicted = parse_domain(xml)
         predicted["state"] = "shutoff"
-        self.act("create disk %s (%s clone of %s%s)" % (
+        self.log.change("create disk %s (%s clone of %s%s)" % (
             disk, spec["clone"], base, ", %d GiB" % spec["disk_gib"] if spec["disk_gib"] else ""))
         if not self.check:
             storage.clone_volume(self.c, base_vol, disk, spec["disk_gib"], linked=spec["clone"] == "linked")
@@ -162,7 +205,7 @@ class Planner:
         if inject:
             what = [w for w, on in (("hostname", spec["hostname"]), ("root ssh key", spec["ssh_key"]),
                                     ("static address", address), ("root growth at first boot", grow)) if on]
-            self.act("virt-sysprep %s: %s" % (disk, ", ".join(what)))
+            self.log.change("virt-sysprep %s: %s" % (disk, ", ".join(what)))
             if not self.check:
                 if not os.path.exists(disk):
                     raise OperationFailed("the new disk %s is not visible on this machine, so virt-sysprep cannot "
@@ -172,11 +215,11 @@ class Planner:
                     disk, software_emulation=(dtype != "kvm"), hostname=spec["hostname"], ssh_key=spec["ssh_key"],
                     address=address, grow_root=grow,
                     network_config=spec["network_config"] or vmspec.DEFAULT_NETWORK_CONFIG[os_family])
-        self.act("define %s (%s, %d vCPU, %d MiB)" % (name, dtype, vcpus, memory))
+        self.log.change("define %s (%s, %d vCPU, %d MiB)" % (name, dtype, vcpus, memory))
         if not self.check:
-            dom = self.c._call("define %s" % name, self.c.conn.defineXML, xml)
+            dom = self.c.define(xml, "define %s" % name)
             self.defined = dom
-            return dom, self.c.describe(dom, config=True)
+            return dom, dom.describe(config=True)
         return None, predicted
 
     def rollback(self):
@@ -184,11 +227,11 @@ class Planner:
         leftovers = []
         if self.defined is not None:
             try:
-                if self.defined.isActive():
+                if self.defined.is_active():
                     self.defined.destroy()
                 self.defined.undefine()
-            except libvirt.libvirtError as exc:
-                leftovers.append("domain %s (%s)" % (self.spec["name"], exc))
+            except Cloud1Error as exc:
+                leftovers.append("domain %s (%s)" % (self.spec["name"], exc.message))
         if self.created_disk:
             try:
                 storage.delete_volume(self.c, self.created_disk)
@@ -200,8 +243,8 @@ class Planner:
 
     def reconcile(self, dom, info):
         """Bring metadata, vCPUs and memory of an existing VM to the request (the persistent config:
-        they take effect at the next boot of a running VM)."""
-        spec = self.spec
+        they take effect at the next boot of a running VM); True when the running VM lags its definition."""
+        spec, log = self.spec, self.log
         config = dict(info)   # ``info`` is the persistent configuration; it is updated below as planned
         meta = dict(info["metadata"])
         if spec["address"] and meta.get("ip") and spec["address"]["ip"] != meta.get("ip"):
@@ -213,124 +256,43 @@ class Planner:
                 wanted[key] = spec[key]
         if wanted != meta:
             changes = ", ".join("%s %s -> %s" % (k, meta.get(k), wanted[k]) for k in wanted if wanted[k] != meta.get(k))
-            self.act("update the metadata of %s: %s" % (spec["name"], changes))
-            if not self.check:
-                self.c.set_metadata(dom, wanted)
+            log.change("update the metadata of %s: %s" % (spec["name"], changes), dom.set_metadata, wanted)
             info["metadata"] = wanted
         reboot = False
-        config_flag = libvirt.VIR_DOMAIN_AFFECT_CONFIG
         if spec["max_vcpus"] and spec["max_vcpus"] != config["max_vcpus"]:
-            self.act("set max vCPUs of %s to %d (next boot)" % (spec["name"], spec["max_vcpus"]),
-                     dom.setVcpusFlags, spec["max_vcpus"], config_flag | libvirt.VIR_DOMAIN_VCPU_MAXIMUM)
+            log.change("set max vCPUs of %s to %d (next boot)" % (spec["name"], spec["max_vcpus"]),
+                       dom.set_vcpus, spec["max_vcpus"], config=True, maximum=True)
             info["max_vcpus"] = spec["max_vcpus"]
             reboot = True
         if spec["vcpus"] and spec["vcpus"] != config["vcpus"]:
             if spec["vcpus"] > max(config["max_vcpus"], spec["max_vcpus"] or 0):
-                self.act("raise max vCPUs of %s to %d (next boot)" % (spec["name"], spec["vcpus"]),
-                         dom.setVcpusFlags, spec["vcpus"], config_flag | libvirt.VIR_DOMAIN_VCPU_MAXIMUM)
+                log.change("raise max vCPUs of %s to %d (next boot)" % (spec["name"], spec["vcpus"]),
+                           dom.set_vcpus, spec["vcpus"], config=True, maximum=True)
                 info["max_vcpus"] = spec["vcpus"]
-            self.act("set vCPUs of %s to %d (next boot)" % (spec["name"], spec["vcpus"]),
-                     dom.setVcpusFlags, spec["vcpus"], config_flag)
+            log.change("set vCPUs of %s to %d (next boot)" % (spec["name"], spec["vcpus"]),
+                       dom.set_vcpus, spec["vcpus"], config=True)
             info["vcpus"] = spec["vcpus"]
             reboot = True
         max_mem = spec["max_memory_mib"] or (spec["memory_mib"] if spec["memory_mib"] and
                                              spec["memory_mib"] > config["max_memory_mib"] else None)
         if max_mem and max_mem != config["max_memory_mib"]:
-            self.act("set max memory of %s to %d MiB (next boot)" % (spec["name"], max_mem),
-                     dom.setMemoryFlags, max_mem * 1024, config_flag | libvirt.VIR_DOMAIN_MEM_MAXIMUM)
+            log.change("set max memory of %s to %d MiB (next boot)" % (spec["name"], max_mem),
+                       dom.set_memory, max_mem, config=True, maximum=True)
             info["max_memory_mib"] = max_mem
             reboot = True
         if spec["memory_mib"] and spec["memory_mib"] != config["memory_mib"]:
-            self.act("set memory of %s to %d MiB (next boot)" % (spec["name"], spec["memory_mib"]),
-                     dom.setMemoryFlags, spec["memory_mib"] * 1024, config_flag)
+            log.change("set memory of %s to %d MiB (next boot)" % (spec["name"], spec["memory_mib"]),
+                       dom.set_memory, spec["memory_mib"], config=True)
             info["memory_mib"] = spec["memory_mib"]
             reboot = True
-        return reboot and info["state"] in RUNNING_LIKE
-
-    # -- state ----------------------------------------------------------------------------------
-
-    def wait_for(self, dom, states, timeout):
-        deadline = time.monotonic() + timeout
-        while True:
-            state = self.c.state(dom)
-            if state in states:
-                return state
-            if time.monotonic() >= deadline:
-                return state
-            time.sleep(1)
-
-    def transition(self, dom, info):
-        """Take the VM from its current state to the wanted one; return the new state."""
-        want, name = self.spec["state"], self.spec["name"]
-        state = info["state"]
-        timeout = int(self.params.get("shutdown_timeout") or 120)
-        if want == "present":
-            return state
-        if want == "running":
-            if state == "paused":
-                self.act("resume %s" % name, dom and dom.resume)
-            elif state == "pmsuspended":
-                self.act("wake %s" % name, dom and dom.pMWakeup, 0)
-            elif state not in RUNNING_LIKE:
-                self.act("start %s" % name, dom and dom.create)
-            return "running"
-        if want == "paused":
-            if state in ("running", "blocked"):
-                self.act("pause %s" % name, dom and dom.suspend)
-            elif state not in ("paused",):
-                self.act("start %s paused" % name, dom and dom.createWithFlags, libvirt.VIR_DOMAIN_START_PAUSED)
-            return "paused"
-        if want == "restarted":
-            if state == "paused":
-                self.act("resume %s" % name, dom and dom.resume)
-            if state in RUNNING_LIKE:
-                self.act("reboot %s (ACPI)" % name, dom and dom.reboot, 0)
-            else:
-                self.act("start %s" % name, dom and dom.create)
-            return "running"
-        if want == "stopped":
-            if state not in RUNNING_LIKE:
-                return state
-            if self.params.get("force"):
-                self.act("power off %s (destroy)" % name, dom and dom.destroy)
-                return "shutoff"
-            if state == "paused":
-                self.act("resume %s to let it shut down" % name, dom and dom.resume)
-            self.act("shut down %s (ACPI) and wait up to %d s" % (name, timeout), dom and dom.shutdown)
-            if self.check:
-                return "shutoff"
-            reached = self.wait_for(dom, ("shutoff", "crashed"), timeout)
-            if reached not in ("shutoff", "crashed"):
-                raise OperationFailed(
-                    "%s did not power off within %d s after the ACPI shutdown request (it is %s): the guest may "
-                    "ignore ACPI or still be booting; wait and retry, raise shutdown_timeout, or power it off "
-                    "with force=true (the seed's destroy)" % (name, timeout, reached), state=reached)
-            self.note("%s powered off" % name)
-            return reached
-        raise InvalidInput("unknown state %s" % want)
-
-    @staticmethod
-    def undefine(dom):
-        """Undefine with whatever the domain carries (managed save, snapshot/checkpoint metadata, NVRAM);
-        drivers that know fewer of these flags get the ones they know."""
-        full = 0
-        for flag in ("VIR_DOMAIN_UNDEFINE_MANAGED_SAVE", "VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA",
-                     "VIR_DOMAIN_UNDEFINE_NVRAM", "VIR_DOMAIN_UNDEFINE_CHECKPOINTS_METADATA"):
-            full |= getattr(libvirt, flag, 0)
-        basic = libvirt.VIR_DOMAIN_UNDEFINE_MANAGED_SAVE | libvirt.VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA
-        try:
-            return dom.undefineFlags(full)
-        except libvirt.libvirtError as exc:
-            if exc.get_error_code() not in (libvirt.VIR_ERR_INVALID_ARG, libvirt.VIR_ERR_NO_SUPPORT):
-                raise
-            return dom.undefineFlags(basic)
+        return reboot and rules.is_active(info["state"])
 
     def absent(self, dom, info):
-        name = self.spec["name"]
-        if info["state"] in RUNNING_LIKE:
-            self.act("power off %s" % name, dom.destroy)
+        name, log = self.spec["name"], self.log
+        if rules.is_active(info["state"]):
+            log.change("power off %s" % name, dom.destroy)
         if info["persistent"]:
-            self.act("undefine %s" % name, self.undefine, dom)
+            log.change("undefine %s" % name, dom.undefine)
         kept = []
         disk_dir = os.path.normpath(self.params["disk_dir"])
         for disk in info["disks"]:
@@ -341,11 +303,9 @@ class Planner:
                 kept.append(src)
             elif os.path.dirname(os.path.normpath(src)) != disk_dir:
                 kept.append(src)
-                self.note("kept %s: it is not under disk_dir %s" % (src, disk_dir))
+                log.note("kept %s: it is not under disk_dir %s" % (src, disk_dir))
             else:
-                self.act("delete disk %s" % src)
-                if not self.check:
-                    storage.delete_volume(self.c, src)
+                log.change("delete disk %s" % src, storage.delete_volume, self.c, src)
         return kept
 
 
@@ -353,55 +313,39 @@ def ensure(params, check_mode=False, conn=None):
     """The ``vm`` module: make the VM match ``params``; return the result dict."""
     spec = vmspec.validate(params)
     with LibvirtClient(params.get("uri") or "qemu:///system", conn=conn) as client:
-        plan = Planner(client, spec, params, check_mode)
-        dom = plan.lookup(spec["name"])
-        before_info = client.describe(dom, config=True) if dom is not None else None
+        ex = VmExecutor(client, spec, params, check_mode)
+        dom = client.find(spec["name"])
+        before_info = dom.describe(config=True) if dom is not None else None
         before = _view(before_info)
         kept = []
         if spec["state"] == "absent":
             if dom is not None:
-                kept = plan.absent(dom, before_info)
+                kept = ex.absent(dom, before_info)
             after = {"state": "absent"}
-            info = None
         else:
             reboot_pending = False
             try:
                 if dom is None:
-                    dom, info = plan.create()
+                    dom, info = ex.create()
                 else:
                     info = dict(before_info)
-                    reboot_pending = plan.reconcile(dom, info)
-                info["state"] = plan.transition(dom, info)
-            except Cloud1Error as exc:
-                leftovers = plan.rollback()
-                if plan.created_disk or plan.defined is not None:
+                    reboot_pending = ex.reconcile(dom, info)
+                info["state"] = power(ex.log, dom, info["state"], spec["state"], force=params.get("force"),
+                                      shutdown_timeout=int(params.get("shutdown_timeout") or 120))
+            except Exception as exc:   # any failure: what this run created goes, then the error goes on
+                created = ex.created_disk or ex.defined is not None
+                leftovers = ex.rollback()
+                if created and isinstance(exc, Cloud1Error):
                     exc.message += "; rolled back what this run created" + (
                         " except: " + ", ".join(leftovers) if leftovers else "")
                 raise
-            except libvirt.libvirtError as exc:
-                leftovers = plan.rollback()
-                raise OperationFailed("%s failed on %s: %s; rolled back what this run created%s" % (
-                    plan.actions[-1] if plan.actions else "the request", client.uri, exc,
-                    " except: " + ", ".join(leftovers) if leftovers else ""))
             if dom is not None and not check_mode:
-                info = client.describe(dom, config=True)
+                info = dom.describe(config=True)
             after = _view(info)
             if reboot_pending:
-                plan.note("the new vCPU/memory configuration takes effect at the next boot")
-        node = client._call("read the host name", client.conn.getHostname)
-    changed = plan.changed
+                ex.log.note("the new vCPU/memory configuration takes effect at the next boot")
+        node = client.hostname()
+        uri = client.uri
     meta = after.get("metadata") or {}
-    result = {
-        "changed": changed,
-        "name": spec["name"],
-        "node": node,
-        "uri": client.uri,
-        "state": after["state"],
-        "actions": plan.actions,
-        "vm": after,
-        "ip": meta.get("ip"),
-        "kept_disks": kept,
-    }
-    if changed:
-        result["diff"] = {"before": before, "after": after}
-    return result
+    return ex.log.result(before, after, name=spec["name"], node=node, uri=uri, state=after["state"], vm=after,
+                         ip=meta.get("ip"), kept_disks=kept)

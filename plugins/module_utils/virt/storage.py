@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import hashlib
 import os
-import time
 import xml.etree.ElementTree as ET
 
 from ansible_collections.cloud1.iaas.plugins.module_utils.errors import NotFound, OperationFailed
-from ansible_collections.cloud1.iaas.plugins.module_utils.libvirt_client import libvirt
+from ansible_collections.cloud1.iaas.plugins.module_utils.virt.client import libvirt, libvirt_errors
+from ansible_collections.cloud1.iaas.plugins.module_utils.virt.wait import Waiter
 
 GIB = 1024 ** 3
 
@@ -29,46 +29,49 @@ def _pool_path(pool):
 def pool_for_dir(client, path):
     """The active storage pool whose target is ``path``, created (transient) when there is none."""
     path = os.path.normpath(path)
-    conn = client.conn
-    for pool in client._call("list storage pools", conn.listAllStoragePools, 0):
+    for pool in client.pools():
         if _pool_path(pool) == path:
             if not pool.isActive():
-                client._call("start storage pool %s" % pool.name(), pool.create, 0)
+                with libvirt_errors("start storage pool %s" % pool.name(), client.uri):
+                    pool.create(0)
             return pool
     name = "cloud1-%s" % hashlib.sha256(path.encode()).hexdigest()[:10]
     root = ET.Element("pool", type="dir")
     ET.SubElement(root, "name").text = name
     ET.SubElement(ET.SubElement(root, "target"), "path").text = path
     try:
-        pool = conn.storagePoolCreateXML(ET.tostring(root, encoding="unicode"), 0)
-    except libvirt.libvirtError as exc:
-        try:   # a concurrent run created it a moment ago
-            return conn.storagePoolLookupByName(name)
-        except libvirt.libvirtError:
-            pass
-        raise OperationFailed("cannot open %s as a storage pool on %s: %s; check that the directory exists "
-                              "on the node (the shared_storage role mounts it)" % (path, client.uri, exc))
-    return pool
+        return client.create_pool(ET.tostring(root, encoding="unicode"))
+    except OperationFailed as exc:
+        pool = client.pool(name)   # a concurrent run created it a moment ago
+        if pool is not None:
+            return pool
+        raise OperationFailed("cannot open %s as a storage pool: %s; check that the directory exists on the node "
+                              "(the shared_storage role mounts it)" % (path, exc.message))
 
 
 def refresh(client, pool, patience=600):
     """Rescan the pool's directory (files other nodes or tools made). libvirt refuses while it builds a
     volume in the pool (another run's clone or copy, which can take minutes on shared storage): wait for
     it, up to ``patience`` seconds."""
-    deadline = time.monotonic() + patience
-    while True:
+    def probe():
         try:
             pool.refresh(0)
-            return pool
+            return True, None
         except libvirt.libvirtError as exc:
-            if "asynchronous jobs" not in str(exc) or time.monotonic() > deadline:
+            if "asynchronous jobs" not in str(exc):
                 raise OperationFailed("failed to refresh storage pool %s on %s: %s" % (pool.name(), client.uri, exc))
-            time.sleep(1)
+            return False, str(exc)
+
+    done, why = Waiter(patience).until(probe)
+    if not done:
+        raise OperationFailed("failed to refresh storage pool %s on %s within %d s: %s"
+                              % (pool.name(), client.uri, patience, why))
+    return pool
 
 
-def find_volume(client, path):
+def find_volume(client, path, patience=600):
     """The volume at ``path`` (its directory's pool refreshed first), or None."""
-    pool = refresh(client, pool_for_dir(client, os.path.dirname(path)))
+    pool = refresh(client, pool_for_dir(client, os.path.dirname(path)), patience)
     try:
         return pool.storageVolLookupByName(os.path.basename(path))
     except libvirt.libvirtError:
@@ -122,8 +125,18 @@ def clone_volume(client, base, dest, capacity_gib=None, linked=True):
     except libvirt.libvirtError as exc:
         raise OperationFailed("creating the disk %s from %s failed on %s: %s" % (dest, info["path"], client.uri, exc))
     if not linked and volume_info(vol)["capacity"] < capacity:
-        client._call("grow %s" % dest, vol.resize, capacity, 0)
+        with libvirt_errors("grow %s" % dest, client.uri):
+            vol.resize(capacity, 0)
     return vol
+
+
+def resize_volume(client, path, size_bytes):
+    """Grow the volume at ``path`` to ``size_bytes``."""
+    vol = find_volume(client, path)
+    if vol is None:
+        raise NotFound("the disk %s is not a volume libvirt can find on %s" % (path, client.uri))
+    with libvirt_errors("resize %s" % path, client.uri):
+        vol.resize(int(size_bytes), 0)
 
 
 def delete_volume(client, path):
@@ -131,5 +144,6 @@ def delete_volume(client, path):
     vol = find_volume(client, path)
     if vol is None:
         return False
-    client._call("delete the disk %s" % path, vol.delete, 0)
+    with libvirt_errors("delete the disk %s" % path, client.uri):
+        vol.delete(0)
     return True

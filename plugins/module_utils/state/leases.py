@@ -17,7 +17,7 @@ import sqlite3
 import time
 
 from ansible_collections.cloud1.iaas.plugins.module_utils.errors import InvalidInput, OperationFailed
-from ansible_collections.cloud1.iaas.plugins.module_utils.net import _ipnet
+from ansible_collections.cloud1.iaas.plugins.module_utils.core.net import _ipnet
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS leases (
@@ -180,8 +180,7 @@ class Pool:
             conn.close()
 
 
-# -- entry points of the modules (one call each) ------------------------------------------------
-
+# the options every module of the pool takes (doc fragment cloud1.iaas.ip_pool)
 POOL_ARGS = dict(
     db=dict(type="path", default="/var/lib/cloud1/state/leases.db"),
     subnet=dict(type="str", required=True),
@@ -196,22 +195,3 @@ POOL_ARGS = dict(
 def pool_from(params):
     return Pool(params["db"], params["subnet"], first=params["range_start"], last=params["range_end"],
                 gateway=params["gateway"], excluded=params["exclude"], in_use=params["in_use"])
-
-
-def lease(params, check_mode=False):
-    """ip_lease: a VM's lease present (allocated) or absent (released)."""
-    pool = pool_from(params)
-    vm = params["vm"]
-    if params["state"] == "present":
-        ip, changed = pool.allocate(vm, owner=params["owner"], requested=params["address"], dry_run=check_mode)
-        return {"changed": changed, "ip": ip, "subnet": pool.subnet, "prefix": pool.net.prefixlen,
-                "diff": {"before": {}, "after": {"vm": vm, "ip": ip}} if changed else {}}
-    ip = pool.release(vm, dry_run=check_mode)
-    return {"changed": ip is not None, "ip": ip, "subnet": pool.subnet, "prefix": pool.net.prefixlen,
-            "diff": {"before": {"vm": vm, "ip": ip}, "after": {}} if ip else {}}
-
-
-def pool_info(params):
-    """ip_pool_info: free addresses and current leases (the seed's getips)."""
-    pool = pool_from(params)
-    return {"changed": False, "subnet": pool.subnet, "free": pool.free(params["count"]), "leases": pool.leases()}

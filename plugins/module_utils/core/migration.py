@@ -10,27 +10,17 @@ A migration goes only when every check passes; each check gives its reason, so c
 
 from __future__ import annotations
 
-from ansible_collections.cloud1.iaas.plugins.module_utils import placement
+from ansible_collections.cloud1.iaas.plugins.module_utils.core import placement, rules
+from ansible_collections.cloud1.iaas.plugins.module_utils.core.vmspec import check_name
 from ansible_collections.cloud1.iaas.plugins.module_utils.errors import InvalidInput
-from ansible_collections.cloud1.iaas.plugins.module_utils.vmspec import check_name
 
 TIMEOUT_ACTIONS = ("abort", "force")
 MAX_BANDWIDTH_MIB = 100000
 
 
+
 def _whole(params, key, low, high):
-    value = params.get(key)
-    if value is None:
-        return None
-    try:
-        number = int(value)
-        if isinstance(value, bool):
-            raise ValueError
-    except (TypeError, ValueError):
-        raise InvalidInput("%s must be a whole number, not %r" % (key, value))
-    if not low <= number <= high:
-        raise InvalidInput("%s %d is out of range (%d-%d)" % (key, number, low, high))
-    return number
+    return rules.whole(params.get(key), key, low, high)
 
 
 def validate(params):
@@ -41,17 +31,24 @@ def validate(params):
         "bandwidth_mib": _whole(params, "bandwidth_mib", 1, MAX_BANDWIDTH_MIB),
         "max_downtime_ms": _whole(params, "max_downtime_ms", 1, 60000),
         "timeout": _whole(params, "timeout", 1, 86400),
-        "timeout_action": params.get("timeout_action") or "abort",
+        "timeout_action": rules.choice(params.get("timeout_action"), "timeout_action", TIMEOUT_ACTIONS, "abort"),
         "auto_converge": bool(params.get("auto_converge")),
         "postcopy": bool(params.get("postcopy")),
     }
     if not req["dest"]:
         raise InvalidInput("dest (the destination node's libvirt URI, e.g. qemu+ssh://root@node2/system) is required")
-    if req["timeout_action"] not in TIMEOUT_ACTIONS:
-        raise InvalidInput("timeout_action must be abort or force, not %r" % (req["timeout_action"],))
     if req["timeout_action"] == "force" and not req["timeout"]:
         raise InvalidInput("timeout_action=force needs timeout (seconds before forcing completion)")
     return req
+
+
+def kind(name, state):
+    """How a VM in ``state`` moves: ``live`` (a QEMU process runs: its memory is copied while it runs) or
+    ``offline`` (only the definition moves). A suspended-to-RAM guest cannot be copied live: refused."""
+    if state == "pmsuspended":
+        raise InvalidInput("%s is suspended to RAM (pmsuspended): wake it (startvm.yml) or shut it down before "
+                           "moving it; nothing was changed" % name)
+    return "live" if rules.is_active(state) else "offline"
 
 
 def capacity(dest_name, dest_facts, vm, policy=None):

@@ -14,21 +14,13 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
+from ansible_collections.cloud1.iaas.plugins.module_utils.core import rules
+from ansible_collections.cloud1.iaas.plugins.module_utils.core.rules import STATES  # noqa: F401 (re-exported)
+
 METADATA_NS = "https://cloud1.example/iaas/vm/1"
 METADATA_PREFIX = "cloud1"
 METADATA_KEYS = ("owner", "os", "io", "ip", "prefix", "gateway", "hostname", "image", "created")
 
-# virDomainState, by number, as libvirt documents it (kept here so this module needs no libvirt)
-STATES = {
-    0: "nostate",
-    1: "running",
-    2: "blocked",
-    3: "paused",
-    4: "shutdown",
-    5: "shutoff",
-    6: "crashed",
-    7: "pmsuspended",
-}
 
 _UNITS_KIB = {
     "b": 1.0 / 1024, "bytes": 1.0 / 1024,
@@ -216,12 +208,10 @@ def build_domain(spec):
     else:
         cpu = ET.SubElement(root, "cpu", mode="custom", match="exact")
         ET.SubElement(cpu, "model", fallback="allow").text = model or "qemu64"
-    topo = spec.get("topology")
+    topo = rules.topology(spec.get("topology"), max_vcpus)
     if topo:
-        sockets, cores, threads = int(topo.get("sockets", 1)), int(topo.get("cores", 1)), int(topo.get("threads", 1))
-        if sockets * cores * threads != max_vcpus:
-            raise ValueError("topology %dx%dx%d does not multiply to max_vcpus %d" % (sockets, cores, threads, max_vcpus))
-        ET.SubElement(cpu, "topology", sockets=str(sockets), dies="1", cores=str(cores), threads=str(threads))
+        ET.SubElement(cpu, "topology", sockets=str(topo["sockets"]), dies="1", cores=str(topo["cores"]),
+                      threads=str(topo["threads"]))
     ET.SubElement(root, "clock", offset="utc")
     for event, action in (("on_poweroff", "destroy"), ("on_reboot", "restart"), ("on_crash", "destroy")):
         ET.SubElement(root, event).text = action
@@ -264,6 +254,7 @@ def resize_config(xml_text, vcpus=None, max_vcpus=None, topology=None, memory_mi
         raise ValueError("vcpus %d must be between 1 and the maximum %d" % (new_cur, new_max))
     vcpu.text = str(new_max)
     vcpu.set("current", str(new_cur))
+    topology = rules.topology(topology)
     if topology:
         cpu = root.find("cpu")
         if cpu is None:
@@ -271,17 +262,12 @@ def resize_config(xml_text, vcpus=None, max_vcpus=None, topology=None, memory_mi
         topo = cpu.find("topology")
         if topo is None:
             topo = ET.SubElement(cpu, "topology")
-        for key in ("sockets", "cores", "threads"):
-            topo.set(key, str(int(topology.get(key, 1))))
+        for key in rules.TOPOLOGY_KEYS:
+            topo.set(key, str(topology[key]))
         topo.set("dies", "1")
     topo = root.find("cpu/topology")
-    if topo is not None:
-        product = 1
-        for key in ("sockets", "dies", "cores", "threads"):
-            product *= _int(topo.get(key), 1)
-        if product != new_max:
-            raise ValueError("topology %sx%sx%s does not multiply to the vCPU maximum %d" % (
-                topo.get("sockets"), topo.get("cores"), topo.get("threads"), new_max))
+    if topo is not None:   # the definition's topology (new or kept) must describe the new maximum
+        rules.topology({key: _int(topo.get(key), 1) for key in rules.TOPOLOGY_KEYS}, new_max)
     mem, cur = root.find("memory"), root.find("currentMemory")
     max_kib = to_kib(mem.text, mem.get("unit")) if mem is not None else 0
     cur_kib = to_kib(cur.text, cur.get("unit")) if cur is not None else max_kib

@@ -4,8 +4,7 @@
 """Commands inside a running guest: qemu-guest-agent (guest-exec through libvirt) first, SSH to the VM's
 address as the fallback. Both give back the exit code and the output.
 
-Also the guest-side script that grows the root filesystem to the whole disk, shared by first boot
-(virt-sysprep --firstboot) and online growth.
+The scripts a guest runs are text in ``core.guestscript``.
 """
 
 from __future__ import annotations
@@ -16,68 +15,17 @@ import os
 import shutil
 import subprocess
 import tempfile
-import time
 
+from ansible_collections.cloud1.iaas.plugins.module_utils.core.guestscript import ROOT_SIZE
 from ansible_collections.cloud1.iaas.plugins.module_utils.errors import OperationFailed
-
-try:
-    import libvirt_qemu
-except ImportError:  # pragma: no cover - comes with libvirt-python; its absence is reported on use
-    libvirt_qemu = None
-
-# Grow the root filesystem to the whole disk. `check` as the first argument only answers: exit 0 when there
-# is nothing to grow, 3 when there is. The partition is the one holding the root PV (found through sysfs,
-# never assumed to be number 2: growpart grows a partition only when free space follows it).
-GROW_ROOT = r"""#!/bin/sh
-# cloud1.iaas: grow the root filesystem to the whole disk (the partition holding it, found, not assumed)
-set -eu
-mode=${1:-grow}
-root=$(findmnt -n -o SOURCE /)
-if lvs "$root" >/dev/null 2>&1; then
-    vg=$(lvs --noheadings -o vg_name "$root" | tr -d ' ')
-    pv=$(pvs --noheadings -o pv_name -S "vg_name=$vg" | head -n1 | tr -d ' ')
-else
-    pv=$root
-fi
-# sysfs, not lsblk: at first boot udev may not have filled in the parent disk yet
-sys=$(readlink -f "/sys/class/block/$(basename "$(readlink -f "$pv")")")
-disk=/dev/$(basename "$(dirname "$sys")")
-part=$(cat "$sys/partition")
-if [ "$mode" = check ]; then
-    if growpart --dry-run "$disk" "$part" >/dev/null 2>&1; then exit 3; fi
-    if [ "$pv" != "$root" ]; then
-        # the PV smaller than its partition (pvresize not done), or free extents in the VG
-        psize=$(blockdev --getsize64 "$pv")
-        pvsize=$(pvs --noheadings --units b --nosuffix -o pv_size "$pv" | tr -d ' ')
-        [ $((psize - pvsize)) -gt 8388608 ] && exit 3
-        free=$(vgs --noheadings --units b --nosuffix -o vg_free "$vg" | tr -d ' ')
-        [ "$free" -gt 0 ] && exit 3
-    fi
-    exit 0
-fi
-growpart "$disk" "$part" || [ $? -eq 1 ]    # 1: nothing to grow
-if [ "$pv" != "$root" ]; then
-    pvresize "$pv"
-    lvextend -r -l +100%FREE "$root" || true  # fails only when there is nothing to add
-else
-    case $(findmnt -n -o FSTYPE /) in
-        xfs) xfs_growfs / ;;
-        ext*) resize2fs "$root" ;;
-    esac
-fi
-"""
-
-# the root filesystem's size and the disk's, in bytes (one line: "<fs size> <source>")
-ROOT_SIZE = "df -B1 --output=size / | tail -n1 | tr -d ' '"
-
+from ansible_collections.cloud1.iaas.plugins.module_utils.virt.wait import Waiter
 
 class GuestAccess:
     """Run commands in one guest. ``method``: auto (agent, then SSH), agent, ssh."""
 
-    def __init__(self, dom, name, method="auto", address=None, ssh_user="root", ssh_private_key=None,
-                 timeout=120):
-        self.dom = dom
-        self.name = name
+    def __init__(self, dom, method="auto", address=None, ssh_user="root", ssh_private_key=None, timeout=120):
+        self.dom = dom             # a virt.client.Domain
+        self.name = dom.name
         self.method = method
         self.address = address
         self.ssh_user = ssh_user
@@ -89,16 +37,10 @@ class GuestAccess:
     # -- the agent ---------------------------------------------------------------------------------
 
     def _agent(self, command, args=None, timeout=10):
-        if libvirt_qemu is None:
-            raise OperationFailed("libvirt_qemu (part of libvirt-python) is not importable")
         payload = {"execute": command}
         if args is not None:
             payload["arguments"] = args
-        try:
-            reply = libvirt_qemu.qemuAgentCommand(self.dom, json.dumps(payload), timeout, 0)
-        except Exception as exc:   # libvirtError: agent not connected, not responding, command refused
-            raise OperationFailed("qemu-guest-agent of %s: %s" % (self.name, exc))
-        return json.loads(reply).get("return")
+        return json.loads(self.dom.agent_command(json.dumps(payload), timeout)).get("return")
 
     def agent_available(self):
         try:
@@ -113,16 +55,17 @@ class GuestAccess:
         if stdin is not None:
             args["input-data"] = base64.b64encode(stdin.encode()).decode()
         pid = self._agent("guest-exec", args)["pid"]
-        deadline = time.monotonic() + self.timeout
-        while True:
+
+        def probe():
             status = self._agent("guest-exec-status", {"pid": pid})
-            if status.get("exited"):
-                return (status.get("exitcode", -1 if status.get("signal") else 0), _b64(status, "out-data"),
-                        _b64(status, "err-data"))
-            if time.monotonic() > deadline:
-                raise OperationFailed("%s in %s did not finish within %d s (guest-exec pid %d)"
-                                      % (" ".join(argv), self.name, self.timeout, pid))
-            time.sleep(0.2)
+            return bool(status.get("exited")), status
+
+        done, status = Waiter(self.timeout, interval=0.2).until(probe)
+        if not done:
+            raise OperationFailed("%s in %s did not finish within %d s (guest-exec pid %d)"
+                                  % (" ".join(argv), self.name, self.timeout, pid))
+        return (status.get("exitcode", -1 if status.get("signal") else 0), _b64(status, "out-data"),
+                _b64(status, "err-data"))
 
     # -- SSH ------------------------------------------------------------------------------------------
 

@@ -13,8 +13,10 @@ from __future__ import annotations
 import re
 import time
 
+from ansible_collections.cloud1.iaas.plugins.module_utils.core import rules
 from ansible_collections.cloud1.iaas.plugins.module_utils.errors import InvalidInput
 
+DEFAULT_PREFIX = "auto-"   # only snapshots whose name starts with it are rotated
 _AGE = re.compile(r"^\s*(\d+)\s*([smhdw]?)\s*$")
 _UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 _SNAPSHOT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$")
@@ -32,7 +34,7 @@ def parse_age(text):
 
 
 def check_snapshot_name(name):
-    if not name or not isinstance(name, str) or not _SNAPSHOT_NAME.match(name):
+    if not name or not isinstance(name, str) or not _SNAPSHOT_NAME.fullmatch(name):
         raise InvalidInput("snapshot name %r is not valid: 1-64 letters, digits, '-', '_', '.', ':', starting with a "
                            "letter or digit" % (name,))
     return name
@@ -47,16 +49,15 @@ def select(snapshots, keep=None, max_age=None, prefix="auto-", now=None):
     """Split ``snapshots`` ([{name, created (epoch seconds)}]) into (drop, keep) lists of names, with a reason
     per dropped one: {name: reason}. ``keep``: how many of the newest rotated ones stay; ``max_age``: seconds.
     With neither, nothing is dropped."""
-    if keep is not None and int(keep) < 0:
-        raise InvalidInput("keep %r must be 0 or more" % (keep,))
+    keep = rules.whole(keep, "keep", 0)
     now = time.time() if now is None else now
     rotated = sorted((s for s in snapshots if s["name"].startswith(prefix or "")),
                      key=lambda s: (s["created"], s["name"]), reverse=True)
     drop = {}
     for index, snap in enumerate(rotated):
         age = now - snap["created"]
-        if keep is not None and index >= int(keep):
-            drop[snap["name"]] = "beyond the newest %d" % int(keep)
+        if keep is not None and index >= keep:
+            drop[snap["name"]] = "beyond the newest %d" % keep
         elif max_age is not None and age > max_age:
             drop[snap["name"]] = "%d s old, older than %d s" % (age, max_age)
     kept = [s["name"] for s in snapshots if s["name"] not in drop]

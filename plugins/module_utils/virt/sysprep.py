@@ -17,9 +17,9 @@ import shutil
 import subprocess
 import tempfile
 
+from ansible_collections.cloud1.iaas.plugins.module_utils.core.guestnet import network_files
+from ansible_collections.cloud1.iaas.plugins.module_utils.core.guestscript import GROW_ROOT
 from ansible_collections.cloud1.iaas.plugins.module_utils.errors import MissingDependency, OperationFailed
-from ansible_collections.cloud1.iaas.plugins.module_utils.guest import GROW_ROOT
-from ansible_collections.cloud1.iaas.plugins.module_utils.guestnet import network_files
 
 # operation -> why a clone needs it
 OPERATIONS = {

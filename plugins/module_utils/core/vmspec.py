@@ -13,6 +13,8 @@ from __future__ import annotations
 import os
 import re
 
+from ansible_collections.cloud1.iaas.plugins.module_utils.core import rules
+from ansible_collections.cloud1.iaas.plugins.module_utils.core.rules import MAX_VCPUS, shown
 from ansible_collections.cloud1.iaas.plugins.module_utils.errors import InvalidInput
 
 STATES = ("present", "running", "stopped", "paused", "restarted", "absent")
@@ -21,8 +23,9 @@ IO_CLASSES = ("low", "medium", "high")
 NETWORK_CONFIGS = ("networkd", "ifupdown", "ifcfg", "nmkeyfile")
 DEFAULT_NETWORK_CONFIG = {"debian": "networkd", "rhel": "nmkeyfile"}
 CLONE_MODES = ("linked", "full")
+DOMAIN_TYPES = ("auto", "kvm", "qemu", "test")   # test: libvirt's test driver (the test-driver tier)
+DEFAULT_IMAGE_DIR = "/var/lib/cloud1/images/base"
 
-MAX_VCPUS = 256
 MIN_MEMORY_MIB = 128
 MAX_MEMORY_MIB = 1024 * 1024
 MAX_DISK_GIB = 4096
@@ -34,16 +37,11 @@ _LABEL = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$")
 _SSH_KEY = re.compile(r"^(ssh-(rsa|ed25519|dss)|ecdsa-sha2-[a-z0-9-]+|sk-[a-z0-9@.-]+) [A-Za-z0-9+/=]+( [^\r\n]*)?$")
 
 
-def shown(value, limit=80):
-    """A value for an error message: repr, cut to ``limit`` characters."""
-    text = repr(value)
-    return text if len(text) <= limit else text[:limit] + "...' (%d characters)" % len(str(value))
-
 
 def check_name(name, what="VM name"):
     if name in (None, ""):
         raise InvalidInput("a %s is required" % what)
-    if not isinstance(name, str) or not _NAME.match(name):
+    if not isinstance(name, str) or not _NAME.fullmatch(name):
         raise InvalidInput(
             "%s %s is not valid: use 1-63 letters, digits and '-', starting and ending with a letter or "
             "digit (no '/', '..', spaces or other characters: it becomes a file name and a hostname)"
@@ -54,7 +52,7 @@ def check_name(name, what="VM name"):
 def check_owner(owner):
     if owner in (None, ""):
         return None
-    if not isinstance(owner, str) or not _OWNER.match(owner):
+    if not isinstance(owner, str) or not _OWNER.fullmatch(owner):
         raise InvalidInput("owner %s is not valid: use 1-32 letters, digits and '_', starting with a letter"
                            % shown(owner))
     return owner
@@ -64,25 +62,15 @@ def check_hostname(hostname):
     if hostname in (None, ""):
         return None
     labels = str(hostname).split(".")
-    if len(str(hostname)) > 253 or not all(_LABEL.match(label) for label in labels):
+    if len(str(hostname)) > 253 or not all(_LABEL.fullmatch(label) for label in labels):
         raise InvalidInput("hostname %s is not valid: dot-separated labels of letters, digits and '-'"
                            % shown(hostname))
     return str(hostname)
 
 
+
 def _int(params, key, low, high, unit=""):
-    value = params.get(key)
-    if value is None:
-        return None
-    try:
-        number = int(value)
-        if isinstance(value, float) and value != number:
-            raise ValueError
-    except (TypeError, ValueError):
-        raise InvalidInput("%s must be a whole number, not %s" % (key, shown(value)))
-    if not low <= number <= high:
-        raise InvalidInput("%s must be between %d and %d%s (got %d)" % (key, low, high, unit, number))
-    return number
+    return rules.whole(params.get(key), key, low, high, unit)
 
 
 def _ip(text, what):
@@ -130,7 +118,7 @@ def check_ssh_key(key):
     if key in (None, ""):
         return None
     key = str(key).strip()
-    if not _SSH_KEY.match(key):
+    if not _SSH_KEY.fullmatch(key):
         raise InvalidInput("ssh_key is not one OpenSSH public key line (type, base64 blob, optional comment)")
     return key
 
@@ -155,25 +143,10 @@ def check_image(image, image_dir):
     return path
 
 
-def _topology(params, max_vcpus):
-    topo = params.get("topology")
-    if not topo:
-        return None
-    out = {}
-    for key in ("sockets", "cores", "threads"):
-        out[key] = _int({key: topo.get(key, 1)}, key, 1, MAX_VCPUS)
-    product = out["sockets"] * out["cores"] * out["threads"]
-    if product != max_vcpus:
-        raise InvalidInput("topology %(sockets)d sockets x %(cores)d cores x %(threads)d threads" % out +
-                           " = %d vCPUs, but max_vcpus is %d: make them equal" % (product, max_vcpus))
-    return out
 
 
 def _choice(params, key, choices, default=None):
-    value = params.get(key) or default
-    if value is not None and value not in choices:
-        raise InvalidInput("%s must be one of %s (got %s)" % (key, ", ".join(choices), shown(value)))
-    return value
+    return rules.choice(params.get(key), key, choices, default)
 
 
 def validate(params):
@@ -192,7 +165,7 @@ def validate(params):
     spec["max_vcpus"] = _int(params, "max_vcpus", 1, MAX_VCPUS)
     if spec["vcpus"] and spec["max_vcpus"] and spec["max_vcpus"] < spec["vcpus"]:
         raise InvalidInput("max_vcpus %d is below vcpus %d" % (spec["max_vcpus"], spec["vcpus"]))
-    spec["topology"] = _topology(params, spec["max_vcpus"] or spec["vcpus"] or 1)
+    spec["topology"] = rules.topology(params.get("topology"), spec["max_vcpus"] or spec["vcpus"] or 1)
     spec["memory_mib"] = _int(params, "memory_mib", MIN_MEMORY_MIB, MAX_MEMORY_MIB, " MiB")
     spec["max_memory_mib"] = _int(params, "max_memory_mib", MIN_MEMORY_MIB, MAX_MEMORY_MIB, " MiB")
     if spec["memory_mib"] and spec["max_memory_mib"] and spec["max_memory_mib"] < spec["memory_mib"]:
@@ -202,7 +175,7 @@ def validate(params):
     spec["ssh_key"] = check_ssh_key(params.get("ssh_key"))
     spec["address"] = check_address(params.get("ip"), params.get("prefix"), params.get("gateway"),
                                     params.get("dns"), params.get("subnet"))
-    spec["image_dir"] = params.get("image_dir") or "/var/lib/cloud1/images/base"
+    spec["image_dir"] = params.get("image_dir") or DEFAULT_IMAGE_DIR
     spec["image"] = check_image(params.get("image"), spec["image_dir"])
     if params.get("source_vm") not in (None, ""):
         spec["source_vm"] = check_name(params["source_vm"], "source VM name")

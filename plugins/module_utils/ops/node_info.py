@@ -1,0 +1,29 @@
+# -*- coding: utf-8 -*-
+# Copyright: cloud1.iaas contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The ``node_info`` module: what a node offers (read-only)."""
+
+from __future__ import annotations
+
+import os
+
+from ansible_collections.cloud1.iaas.plugins.module_utils.virt.client import LibvirtClient
+
+ARGUMENT_SPEC = dict(uri=dict(type="str", default="qemu:///system"), disk_dir=dict(type="path"))
+
+
+def node_facts(uri, disk_dir=None):
+    """Hypervisor, domain types (kvm under hardware virtualization, qemu under software emulation), CPUs,
+    memory, what its VMs are allocated, how many domains it holds, and the free space where VM disks go (when
+    ``disk_dir`` is given and visible here)."""
+    with LibvirtClient(uri, readonly=True) as client:
+        facts = client.node_facts()
+    facts.update(changed=False, uri=uri, disk_free_gib=None)
+    if disk_dir and os.path.isdir(disk_dir):
+        st = os.statvfs(disk_dir)
+        facts["disk_free_gib"] = round(st.f_bavail * st.f_frsize / 1024.0 ** 3, 2)
+    return facts
+
+
+def ensure(params, check_mode=False):
+    return node_facts(params["uri"], disk_dir=params.get("disk_dir"))

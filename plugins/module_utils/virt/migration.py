@@ -1,0 +1,217 @@
+# -*- coding: utf-8 -*-
+# Copyright: cloud1.iaas contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The parts of a live migration that touch the nodes: the shared-storage and CPU checks, the snapshot
+metadata libvirt will not migrate, and the migration itself in a thread while this one watches its job
+(progress, completion timeout: abort, or force with post-copy or a pause)."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+import uuid
+import xml.etree.ElementTree as ET
+
+from ansible_collections.cloud1.iaas.plugins.module_utils.core import migration
+from ansible_collections.cloud1.iaas.plugins.module_utils.errors import Cloud1Error, OperationFailed
+from ansible_collections.cloud1.iaas.plugins.module_utils.virt import storage
+from ansible_collections.cloud1.iaas.plugins.module_utils.virt.wait import Waiter
+
+UNLIMITED_MIB = 1000000   # MiB/s: no limit in practice (a forced completion sends the rest as fast as it can)
+
+
+def shared_storage(dest, info):
+    """(ok, reason): each disk's directory is the same directory on the destination (a marker written next to
+    the disk here must appear in the destination's pool for that directory)."""
+    for disk in info["disks"]:
+        if disk["device"] != "disk" or not disk["source"]:
+            continue
+        directory = os.path.dirname(disk["source"])
+        if not os.path.isdir(directory):
+            return False, ("the disk %s is not visible where the module runs: run it on the source node "
+                           "(delegate_to) so shared storage can be checked" % disk["source"])
+        marker = ".cloud1-shared-%s" % uuid.uuid4().hex
+        path = os.path.join(directory, marker)
+        try:
+            with open(path, "w") as handle:
+                handle.write("cloud1.iaas shared storage check\n")
+            try:
+                seen = storage.find_volume(dest, os.path.join(directory, marker), patience=60) is not None
+            except Cloud1Error:
+                seen = False
+            if not seen:
+                return False, ("the disk %s is not on shared storage: its directory %s on the destination is not the "
+                               "same directory (a marker written here does not appear there); put the VM's disk on "
+                               "the shared storage (cloud1_disk_dir) to move it live, a live migration of local "
+                               "disks is refused rather than forced unsafe" % (disk["source"], directory))
+        finally:
+            try:
+                os.unlink(path)
+            except OSError:
+                pass
+    return True, "every disk is on storage the destination shares"
+
+
+def cpu_check(dest, dom):
+    """(ok, reason): the destination's hypervisor provides the VM's CPU."""
+    root = ET.fromstring(dom.xml())
+    cpu = root.find("cpu")
+    if cpu is None:
+        return True, "no CPU model to compare (the hypervisor default)"
+    os_type = root.find("os/type")
+    ok = dest.compare_cpu(os_type.get("arch"), os_type.get("machine"), root.get("type"),
+                          ET.tostring(cpu, encoding="unicode"))
+    if ok is None:
+        return True, "CPU comparison not available on the destination; libvirt checks it when migrating"
+    if not ok:
+        return False, ("the VM's CPU (%s) is not available on the destination's hypervisor: choose another node or a "
+                       "more generic CPU model" % (cpu.findtext("model") or cpu.get("mode")))
+    return True, "the destination's hypervisor provides the VM's CPU"
+
+
+class Watcher:
+    """The migration's job, watched from this thread while another runs it."""
+
+    def __init__(self, dom, req):
+        self.dom, self.req = dom, req
+        self.progress = []      # [(seconds since start, percent remaining)]
+        self.last = {}
+        self.forced = None
+        self.t0 = time.monotonic()
+
+    def poll(self):
+        try:
+            stats = self.dom.job_stats()
+        except OperationFailed:
+            return
+        if not self.dom.job_active(stats):
+            return
+        self.last = stats
+        pct = migration.percent_remaining(stats)
+        if pct is not None:
+            self.progress.append((round(time.monotonic() - self.t0, 1), pct))
+
+    def on_timeout(self):
+        req = self.req
+        if self.forced or not req["timeout"] or time.monotonic() - self.t0 < req["timeout"]:
+            return
+        try:
+            if req["timeout_action"] == "abort":
+                self.forced = "aborted after %d s (timeout_action=abort)" % req["timeout"]
+                self.dom.abort_job()
+            elif req["postcopy"]:
+                self.forced = "switched to post-copy after %d s (timeout_action=force)" % req["timeout"]
+                self.dom.start_postcopy()
+            else:
+                self.forced = ("paused the VM after %d s so the migration completes, without bandwidth limit "
+                               "(timeout_action=force)" % req["timeout"])
+                self.dom.suspend()
+                if req["bandwidth_mib"]:
+                    self.dom.set_migration_speed(UNLIMITED_MIB)
+        except OperationFailed as exc:
+            self.forced = (self.forced or "timeout") + " - failed: %s" % exc.message
+
+
+def lift_snapshots(dom):
+    """libvirt refuses to migrate a domain with snapshot metadata, though internal snapshots live in its
+    qcow2 on the shared storage and arrive with it: keep each snapshot's XML, drop the metadata only
+    (newest first), and return [(xml, current)] oldest first for ``put_snapshots``."""
+    snaps = dom.snapshots()
+    if not snaps:
+        return []
+    current = dom.current_snapshot()
+    saved = sorted((int(ET.fromstring(xml).findtext("creationTime") or 0), name, xml) for name, xml in snaps)
+    for _created, name, _xml in reversed(saved):
+        dom.delete_snapshot(name, metadata_only=True)
+    return [(xml, name == current) for _created, name, xml in saved]
+
+
+def put_snapshots(dom, saved):
+    """Redefine snapshot metadata set aside by ``lift_snapshots`` (oldest first, the current one marked);
+    returns the names that could not be redefined, with why."""
+    failed = []
+    for xml, current in saved:
+        try:
+            dom.redefine_snapshot(xml, current=current)
+        except OperationFailed as exc:
+            failed.append("%s (%s)" % (ET.fromstring(xml).findtext("name"), exc.message))
+    return failed
+
+
+def run(src, dest, dom, info, req, dest_name):
+    """Run the migration; return the result parts. Raises OperationFailed saying where the VM is on failure."""
+    live = migration.kind(req["name"], info["state"]) == "live"
+    if live and req["max_downtime_ms"]:
+        dom.set_migration_downtime(req["max_downtime_ms"])
+    outcome = {}
+
+    def move():
+        try:
+            dom.migrate(req["dest"], live, bandwidth_mib=req["bandwidth_mib"], migrate_uri=req.get("migrate_uri"),
+                        auto_converge=req["auto_converge"], postcopy=req["postcopy"])
+        except Cloud1Error as exc:
+            outcome["error"] = exc.message
+        except Exception as exc:   # noqa: BLE001 - reported below, never lost in the thread
+            outcome["error"] = repr(exc)
+
+    saved = lift_snapshots(dom)
+    watcher = Watcher(dom, req)
+    thread = threading.Thread(target=move, name="migrate-%s" % req["name"], daemon=True)
+
+    def probe():
+        thread.join(1.0)
+        if thread.is_alive() and live:
+            watcher.poll()
+            watcher.on_timeout()
+        return not thread.is_alive(), None
+
+    thread.start()
+    # no deadline of its own: the completion timeout (abort/force) and libvirt end the job
+    Waiter(float("inf"), interval=0).until(probe)
+    elapsed = time.monotonic() - watcher.t0
+    if "error" in outcome:
+        text = _failure(src, req, dest_name, outcome["error"], watcher)
+        if saved:
+            back = src.find(req["name"])
+            if back is None:
+                text += "; its snapshots' metadata could not be put back on the source (the VM is not defined there)"
+            else:
+                lost = put_snapshots(back, saved)
+                text += "; its %d snapshot(s) are defined on the source again%s" % (
+                    len(saved), (" except " + ", ".join(lost)) if lost else "")
+        raise OperationFailed(text, name=req["name"])
+    # the destination's view of the finished job (the source's domain is gone)
+    stats, lost = {}, [name for name in (ET.fromstring(xml).findtext("name") for xml, _c in saved)]
+    new = dest.find(req["name"])
+    if new is not None:
+        lost = put_snapshots(new, saved)
+        try:
+            stats = new.job_stats(completed=True)
+        except OperationFailed:
+            stats = {}
+        if live and info["state"] != "paused" and new.state() == "paused":
+            new.resume()   # paused by timeout_action=force: it ran before, it runs after
+    return {"report": migration.report(dict(watcher.last, **stats), elapsed), "progress": watcher.progress,
+            "forced": watcher.forced, "live": live, "snapshots_moved": len(saved) - len(lost),
+            "snapshots_lost": lost}
+
+
+def _failure(src, req, dest_name, error, watcher):
+    """What a failed migration left: the VM looked up on the source again."""
+    try:
+        dom = src.find(req["name"])
+    except Cloud1Error as exc:
+        dom, where = False, "its state on the source could not be read (%s)" % exc.message
+    if dom is None:
+        where = "%s is no longer on the source: look for it on %s" % (req["name"], dest_name)
+    elif dom:
+        state = dom.state()
+        where = "%s is still defined on the source, %s" % (req["name"], state)
+        if state == "paused" and watcher.forced and "paused" in watcher.forced:
+            dom.resume()
+            where += " (resumed after the forced pause)"
+    text = "migration of %s to %s failed: %s; %s" % (req["name"], dest_name, error, where)
+    if watcher.forced:
+        text += "; " + watcher.forced
+    return text
