@@ -31,7 +31,7 @@ def ansible_env():
     return env
 
 
-def run_task(tmp_path, module, args, check=False, diff=False, python=None):
+def run_task(tmp_path, module, args, check=False, diff=False, python=None, env=None):
     """Run one module task on localhost; return its result dict."""
     _require_collection()
     play = textwrap.dedent("""\
@@ -56,7 +56,7 @@ def run_task(tmp_path, module, args, check=False, diff=False, python=None):
         cmd.append("--check")
     if diff:
         cmd.append("--diff")
-    res = subprocess.run(cmd, env=ansible_env(), capture_output=True, text=True, timeout=120, check=False)
+    res = subprocess.run(cmd, env=dict(ansible_env(), **(env or {})), capture_output=True, text=True, timeout=120, check=False)
     try:
         return json.loads((tmp_path / "result.json").read_text())
     except (OSError, ValueError):
