@@ -25,6 +25,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "build", "colle
 import boxlib  # noqa: E402
 import libvirt  # noqa: E402
 from ansible_collections.cloud1.iaas.plugins.module_utils.core.guestscript import GROW_ROOT
+from ansible_collections.cloud1.iaas.plugins.module_utils.virt.client import Domain, LibvirtClient  # noqa: E402
 from ansible_collections.cloud1.iaas.plugins.module_utils.virt.guest import GuestAccess  # noqa: E402
 
 VM = "bench-grow"
@@ -63,7 +64,7 @@ def offline(node, ip):
         conn.storageVolLookupByPath(path).resize(capacity + GIB, 0)
         steps["resize"] = time.monotonic() - t0 - sum(steps.values())
         dom.create()
-        guest = GuestAccess(dom, VM, method="agent", timeout=120)
+        guest = GuestAccess(Domain(LibvirtClient(boxlib.node_uris()[node], conn=conn), dom), method="agent", timeout=120)
         while not guest.agent_available():
             assert time.monotonic() - t0 < 600, "the guest agent never answered"
             time.sleep(1)

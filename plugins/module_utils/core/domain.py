@@ -15,7 +15,6 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 
 from ansible_collections.cloud1.iaas.plugins.module_utils.core import rules
-from ansible_collections.cloud1.iaas.plugins.module_utils.core.rules import STATES  # noqa: F401 (re-exported)
 
 METADATA_NS = "https://cloud1.example/iaas/vm/1"
 METADATA_PREFIX = "cloud1"

@@ -18,7 +18,6 @@ TIMEOUT_ACTIONS = ("abort", "force")
 MAX_BANDWIDTH_MIB = 100000
 
 
-
 def _whole(params, key, low, high):
     return rules.whole(params.get(key), key, low, high)
 

@@ -27,7 +27,6 @@ from ansible_collections.cloud1.iaas.plugins.module_utils.errors import InvalidI
 GIB = 1024 ** 3
 
 
-
 def _number(params, key, low, high):
     return rules.whole(params.get(key), key, low, high)
 
@@ -53,7 +52,6 @@ def validate(params):
     if not any(req[k] for k in ("vcpus", "max_vcpus", "memory_mib", "max_memory_mib", "disk_gib", "topology")):
         raise InvalidInput("nothing to scale: give vcpus, max_vcpus, topology, memory_mib, max_memory_mib or disk_gib")
     return req
-
 
 
 def _same_topology(a, b):
@@ -180,8 +178,6 @@ def cpu_count(cpulist):
 
 def gib_text(size):
     return ("%.2f" % (size / GIB)).rstrip("0").rstrip(".")
-
-
 
 
 def describe_step(name, step):

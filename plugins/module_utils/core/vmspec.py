@@ -37,7 +37,6 @@ _LABEL = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$")
 _SSH_KEY = re.compile(r"^(ssh-(rsa|ed25519|dss)|ecdsa-sha2-[a-z0-9-]+|sk-[a-z0-9@.-]+) [A-Za-z0-9+/=]+( [^\r\n]*)?$")
 
 
-
 def check_name(name, what="VM name"):
     if name in (None, ""):
         raise InvalidInput("a %s is required" % what)
@@ -66,7 +65,6 @@ def check_hostname(hostname):
         raise InvalidInput("hostname %s is not valid: dot-separated labels of letters, digits and '-'"
                            % shown(hostname))
     return str(hostname)
-
 
 
 def _int(params, key, low, high, unit=""):
@@ -141,8 +139,6 @@ def check_image(image, image_dir):
         raise InvalidInput("image %s lies outside the image directory %s: name a file inside it"
                            % (shown(image), base))
     return path
-
-
 
 
 def _choice(params, key, choices, default=None):

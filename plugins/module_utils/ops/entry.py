@@ -3,8 +3,9 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The one module entry: call the executor, turn the collection's typed errors into ``fail_json`` with their
 message (and, when they wrap libvirt's or a tool's error, that exception), and any other exception into
-``fail_json`` with the exception; ansible-core puts its traceback in the result's ``exception`` (with
-``ANSIBLE_DISPLAY_TRACEBACK=error``). Warnings go through ``module.warn``. Also the argument-spec pieces modules share (their ``choices`` come from the core)."""
+``fail_json`` with the exception; ansible-core puts its traceback in the result's ``exception``
+(with ``ANSIBLE_DISPLAY_TRACEBACK=error``). Warnings go through ``module.warn``.
+Also the argument-spec pieces modules share (their ``choices`` come from the core)."""
 
 from __future__ import annotations
 

@@ -12,6 +12,7 @@ the wanted state. A failed step removes what this run created, so the node is le
 
 from __future__ import annotations
 
+import functools
 import os
 import time
 
@@ -83,14 +84,14 @@ def power(log, dom, state, wanted, force=False, shutdown_timeout=120):
     recording each step in ``log``; return the state reached (the planned one in check mode)."""
     steps, result = lifecycle.plan(state, wanted, force)
     name = dom.name if dom is not None else "the new VM"
-    run = {"start": lambda: dom.start(), "start_paused": lambda: dom.start(paused=True),
-           "resume": lambda: dom.resume(), "wake": lambda: dom.wake(), "pause": lambda: dom.suspend(),
-           "reboot": lambda: dom.reboot(), "destroy": lambda: dom.destroy(), "shutdown": lambda: dom.shutdown()}
+    run = {} if dom is None else {
+        "start": dom.start, "start_paused": functools.partial(dom.start, paused=True), "resume": dom.resume,
+        "wake": dom.wake, "pause": dom.suspend, "reboot": dom.reboot, "destroy": dom.destroy, "shutdown": dom.shutdown}
     for step in steps:
         text = lifecycle.describe(step, name)
         if step == "shutdown":
             text = "shut down %s (ACPI) and wait up to %d s" % (name, shutdown_timeout)
-        log.change(text, run[step] if dom is not None else None)
+        log.change(text, run.get(step))
         if step == "shutdown" and not log.check:
             result = wait_off(dom, shutdown_timeout)
             log.note("%s powered off" % name)

@@ -20,6 +20,7 @@ from ansible_collections.cloud1.iaas.plugins.module_utils.core.guestscript impor
 from ansible_collections.cloud1.iaas.plugins.module_utils.errors import OperationFailed
 from ansible_collections.cloud1.iaas.plugins.module_utils.virt.wait import Waiter
 
+
 class GuestAccess:
     """Run commands in one guest. ``method``: auto (agent, then SSH), agent, ssh."""
 

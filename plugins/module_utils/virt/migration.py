@@ -182,7 +182,7 @@ def run(src, dest, dom, info, req, dest_name):
                     len(saved), (" except " + ", ".join(lost)) if lost else "")
         raise OperationFailed(text, name=req["name"])
     # the destination's view of the finished job (the source's domain is gone)
-    stats, lost = {}, [name for name in (ET.fromstring(xml).findtext("name") for xml, _c in saved)]
+    stats, lost = {}, [ET.fromstring(xml).findtext("name") for xml, _current in saved]
     new = dest.find(req["name"])
     if new is not None:
         lost = put_snapshots(new, saved)

@@ -6,7 +6,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from ansible_collections.cloud1.iaas.plugins.module_utils.core import domain
+from ansible_collections.cloud1.iaas.plugins.module_utils.core import domain, rules
 from ansible_collections.cloud1.iaas.plugins.module_utils.errors import InvalidInput
 
 DOMAIN = """
@@ -97,7 +97,7 @@ def test_parse_domain_minimal_defaults():
 
 
 def test_states_cover_libvirt_numbers():
-    assert [domain.STATES[i] for i in range(8)] == [
+    assert [rules.STATES[i] for i in range(8)] == [
         "nostate", "running", "blocked", "paused", "shutdown", "shutoff", "crashed", "pmsuspended"]
 
 
