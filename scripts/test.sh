@@ -48,14 +48,20 @@ tier_unit() {
 tier_sanity() {
   # offline for real: in a network namespace with nothing but loopback; every sanity venv bootstraps
   # pip from the stub and installs from the wheelhouse only (install-deps.sh set up that HOME)
-  local rc
+  local rc n=0 f
+  rm -rf "$src/tests/output/junit"
   (cd "$src" && HOME="$CLOUD1_CACHE/ansible-test-home" unshare --net -- \
      ansible-test sanity --python "$pyver" --color no --junit)
   rc=$?
-  local n_ok n_fail
-  n_ok=$(find "$src/tests/output/junit" -name 'ansible-test-sanity-*.xml' 2>/dev/null | wc -l)
-  if [ $rc = 0 ]; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
-  echo "[test] sanity: ansible-test sanity rc=$rc ($n_ok junit reports)"
+  # one junit report per sanity test that ran; its test cases are the files or issues it checked
+  for f in "$src"/tests/output/junit/ansible-test-sanity-*.xml; do
+    [ -f "$f" ] || continue
+    n=$((n + 1)); count_junit "$f"; cp "$f" "$out/"
+  done
+  echo "[test] sanity: ansible-test sanity rc=$rc, $n sanity tests reported"
+  if [ "$n" = 0 ]; then
+    echo "[test] sanity: no sanity test ran" >&2; failed=$((failed + 1)); return 1
+  fi
   return $rc
 }
 
@@ -73,16 +79,17 @@ tier_box() {
   # would make this run skip `default`'s create on a box that is not up. Start from no state; creating an
   # existing box is a no-op (box.py up says "already up").
   molecule reset --all >/dev/null 2>&1 || true   # it fails only when there is no state to reset
+  # each verify records its checks (tests/box/callback_plugins/cloud1_checks.py): the PASS/FAIL lines of the
+  # Python checks, and one per assert-style task and host
+  export CLOUD1_BOX_CHECKS=$out/box-checks.jsonl
+  : > "$CLOUD1_BOX_CHECKS"
   molecule test --all 2>&1 | tee "$out/molecule.log"
   rc=${PIPESTATUS[0]}
-  echo "[test] box scenarios: rc=$rc in $((SECONDS - t0))s"
-  # one test per scenario, from molecule's recap lines ("<scenario> : actions=.. failed=N")
-  local s ok=0 bad=0
-  while read -r s; do
-    if [ "$s" = 0 ]; then ok=$((ok + 1)); else bad=$((bad + 1)); fi
-  done < <(sed 's/\x1b\[[0-9;]*m//g' "$out/molecule.log" | awk '/SCENARIO RECAP/{r=1} r && /actions=/{for(i=1;i<=NF;i++) if($i ~ /^failed=/){split($i,a,"="); print a[2]}}')
-  passed=$((passed + ok)); failed=$((failed + bad))
-  [ $rc = 0 ] && [ $((ok + bad)) -gt 0 ]
+  echo "[test] box scenarios: molecule rc=$rc in $((SECONDS - t0))s"
+  local ok bad
+  read -r ok bad < <(python "$repo/scripts/box_checks.py" "$CLOUD1_BOX_CHECKS" "$repo/extensions/molecule")
+  passed=$((passed + ${ok:-0})); failed=$((failed + ${bad:-1}))
+  [ "$rc" = 0 ] && [ "${bad:-1}" = 0 ] && [ "${ok:-0}" -gt 0 ]
 }
 
 overall=0

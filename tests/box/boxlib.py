@@ -129,6 +129,54 @@ def ssh_guest(ip, command, timeout=30):
         return subprocess.CompletedProcess(cmd, 255, "", "timeout")
 
 
+class Unread:
+    """What a failed read from a guest gives: equal to nothing, not even another failed read (None == None
+    would let a before/after comparison pass when the guest answered neither time)."""
+
+    __hash__ = None
+
+    def __init__(self, why):
+        self.why = why
+
+    def __eq__(self, other):
+        return False
+
+    def __ne__(self, other):
+        return True
+
+    def __bool__(self):
+        return False
+
+    def __str__(self):
+        return ""
+
+    def __repr__(self):
+        return "<unread: %s>" % self.why
+
+    def splitlines(self):
+        return []
+
+
+def guest_read(ip, command, timeout=60):
+    """The output of ``command`` in the guest at ``ip``. A read that fails is a failed check (named with why)
+    and gives an ``Unread``, so no comparison built on it can pass."""
+    if not ip:
+        check(False, "read from the guest (%s): it has no address" % command[:60])
+        return Unread("no address")
+    res = ssh_guest(ip, command, timeout=timeout)
+    if res.returncode != 0:
+        why = "exit %d: %s" % (res.returncode, (res.stderr or res.stdout).strip()[-200:])
+        check(False, "read from the guest at %s (%s): %s" % (ip, command[:60], why))
+        return Unread(why)
+    return res.stdout.strip()
+
+
+def guest_try(ip, command, timeout=30):
+    """The output of ``command`` in the guest, or None: for polling while the guest may be down."""
+    res = ssh_guest(ip, command, timeout=timeout) if ip else None
+    return res.stdout.strip() if res is not None and res.returncode == 0 else None
+
+
 def wait_ssh(ip, timeout=300):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

@@ -10,6 +10,8 @@
   concurrent  3 createvm runs at once get 3 different addresses and 3 VMs that answer SSH; deleted in parallel
   existing    createexistingvm.yml job_type=deleteclone: web2 from stopped web1's disk, then web1 deleted
   delete      deletevm removes web2's domain and disk and releases its address
+  rescue      a createvm that fails after the lease (SSH must answer within 1 s) removes the VM, its disk
+              and the lease it made: the cluster is as it was
 """
 
 import json
@@ -27,8 +29,7 @@ def lease_of(vm):
 
 
 def guest(ip, command):
-    res = boxlib.ssh_guest(ip, command)
-    return res.stdout.strip() if res.returncode == 0 else None
+    return boxlib.guest_read(ip, command)
 
 
 def placed():
@@ -78,11 +79,11 @@ def states():
             boxlib.check(boxlib.ssh_guest(ip, "true", timeout=15).returncode != 0, "a paused web1 does not answer")
         if book == "rebootvm.yml":
             boxlib.check(boxlib.wait_ssh(ip), "web1 answers SSH after reboot")
-            new = guest(ip, "cat /proc/sys/kernel/random/boot_id")
-            if new == boot:   # the ACPI reboot may not have gone through yet
+            new = boxlib.guest_try(ip, "cat /proc/sys/kernel/random/boot_id")
+            if new is None or new == boot:   # the ACPI reboot may not have gone through yet
                 boxlib.wait_ssh(ip)
-                new = guest(ip, "cat /proc/sys/kernel/random/boot_id")
-            boxlib.check(new is not None and new != boot, "reboot gave web1 a new boot id")
+                new = boxlib.guest_read(ip, "cat /proc/sys/kernel/random/boot_id")
+            boxlib.check(bool(new) and bool(boot) and new != boot, "reboot gave web1 a new boot id")
     rc, out, _took = boxlib.playbook("startvm.yml", {"vm": "web1"})
     boxlib.check(rc == 0 and boxlib.recap_changed(out) == 0, "startvm.yml on a running VM: changed=0")
 
@@ -162,9 +163,24 @@ def delete(vm="web2"):
     boxlib.check(rc != 0 and "no VM named %s" % vm in out, "deleting it again says it does not exist")
 
 
+def rescue():
+    """A creation that fails after the lease (the guest cannot answer SSH within 1 s) takes back all it made."""
+    before = boxlib.cluster_state()
+    rc, out, took = boxlib.playbook("createvm.yml", {"vm": "fail1", "owner": "alice", "memory": 256, "cpu": 1,
+                                                     "ssh_timeout": 1})
+    boxlib.check(rc != 0 and "Remove the VM and its disk" in out and "removed what this run created" in out,
+                 "createvm.yml with ssh_timeout=1 fails after creating fail1 and says it removed it (%.1fs)" % took)
+    if rc == 0:
+        print(out[-2000:])
+    after = boxlib.cluster_state()
+    boxlib.check(boxlib.vm_state("fail1")[1] == "absent" and "fail1.qcow2" not in boxlib.disks() and
+                 lease_of("fail1") is None, "no domain, no disk and no lease of fail1 is left")
+    boxlib.check(after == before, "the cluster (domains, disks, leases) is as it was before the request")
+
+
 if __name__ == "__main__":
     for phase in sys.argv[1:]:
         boxlib.log("== phase %s" % phase)
         {"placed": placed, "states": states, "clone": clone, "concurrent": concurrent, "existing": existing,
-         "delete": delete}[phase]()
+         "delete": delete, "rescue": rescue}[phase]()
     boxlib.finish()

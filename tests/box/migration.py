@@ -33,8 +33,7 @@ def ip():
 
 
 def guest(command, timeout=60):
-    res = boxlib.ssh_guest(ip(), command, timeout=timeout)
-    return res.stdout.strip() if res.returncode == 0 else None
+    return boxlib.guest_read(ip(), command, timeout=timeout)
 
 
 def where():

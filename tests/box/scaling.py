@@ -32,8 +32,7 @@ def ip():
 
 
 def guest(command):
-    res = boxlib.ssh_guest(ip(), command, timeout=60)
-    return res.stdout.strip() if res.returncode == 0 else None
+    return boxlib.guest_read(ip(), command, timeout=60)
 
 
 def root_bytes():
