@@ -67,6 +67,18 @@ def _why_config(live, target, max_key, limit):
     return "the running VM already has it; its definition did not"
 
 
+def _count_step(what, target, config_value, live_value, live, max_key, unit, live_why):
+    """The step setting a count (vCPUs, memory): live when the VM runs, the count differs from ``live_value`` and
+    stays within the running maximum; otherwise in the definition when it differs from ``config_value``."""
+    running_max = (live or {}).get(max_key, 0)
+    if live is not None and target != live_value and target <= running_max:
+        return [{"what": what, "value": target, "scope": "live", "why": live_why % running_max}]
+    if target != config_value:
+        return [{"what": what, "value": target, "scope": "config",
+                 "why": _why_config(live, target, max_key, "the running maximum of %d%s" % (running_max, unit))}]
+    return []
+
+
 def plan_vcpus(req, config, live):
     """Steps for the vCPU count, its maximum and the topology."""
     steps = []
@@ -95,13 +107,8 @@ def plan_vcpus(req, config, live):
         except InvalidInput:
             raise InvalidInput("the VM's topology %s does not fit %d vCPUs: give a topology whose sockets x cores x "
                                "threads is %d" % (rules.topology_text(config["topology"]), new_max, new_max))
-    if live is not None and target != live["vcpus"] and target <= live["max_vcpus"]:
-        steps.append({"what": "vcpus", "value": target, "scope": "live",
-                      "why": "within the running maximum of %d" % live["max_vcpus"]})
-    elif target != config["vcpus"]:
-        steps.append({"what": "vcpus", "value": target, "scope": "config", "why": _why_config(
-            live, target, "max_vcpus", "the running maximum of %d" % (live or {}).get("max_vcpus", 0))})
-    return steps
+    return steps + _count_step("vcpus", target, config["vcpus"], (live or {}).get("vcpus"), live, "max_vcpus", "",
+                               "within the running maximum of %d")
 
 
 def plan_memory(req, config, live):
@@ -119,13 +126,8 @@ def plan_memory(req, config, live):
                       "why": "the memory maximum is fixed while the domain runs"})
     # the running figure is the balloon's actual size, which trails (or never quite reaches) its target:
     # the definition's figure says what was asked, so a rerun does not move the balloon again
-    if live is not None and target != config["memory_mib"] and target <= live["max_memory_mib"]:
-        steps.append({"what": "memory", "value": target, "scope": "live",
-                      "why": "the balloon moves within the running maximum of %d MiB" % live["max_memory_mib"]})
-    elif target != config["memory_mib"]:
-        steps.append({"what": "memory", "value": target, "scope": "config", "why": _why_config(
-            live, target, "max_memory_mib", "the running maximum of %d MiB" % (live or {}).get("max_memory_mib", 0))})
-    return steps
+    return steps + _count_step("memory", target, config["memory_mib"], config["memory_mib"], live, "max_memory_mib",
+                               " MiB", "the balloon moves within the running maximum of %d MiB")
 
 
 def plan_disk(req, capacity, running):

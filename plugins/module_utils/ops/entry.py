@@ -13,10 +13,11 @@ from ansible_collections.cloud1.iaas.plugins.module_utils.core.rules import TOPO
 from ansible_collections.cloud1.iaas.plugins.module_utils.errors import Cloud1Error
 
 
-def run(module, fn, *args, **kwargs):
-    """Exit the module with ``fn(*args, **kwargs)``'s result dict, or fail with a message that says what to do."""
+def run(module, fn):
+    """Exit the module with ``fn(module.params, check_mode=...)``'s result dict, or fail with a message that says
+    what to do."""
     try:
-        result = fn(*args, **kwargs)
+        result = fn(module.params, check_mode=module.check_mode)
     except Cloud1Error as exc:
         details = dict(exc.details)
         if exc.__cause__ is not None or exc.__context__ is not None:   # it wraps libvirt's (or a tool's) error

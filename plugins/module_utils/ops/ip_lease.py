@@ -10,6 +10,7 @@ from ansible_collections.cloud1.iaas.plugins.module_utils.state.leases import PO
 
 ARGUMENT_SPEC = dict(POOL_ARGS, vm=dict(type="str", required=True), owner=dict(type="str"),
                      address=dict(type="str"), state=dict(type="str", choices=["present", "absent"], default="present"))
+MODULE_ARGS = dict(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
 
 
 def ensure(params, check_mode=False):

@@ -8,6 +8,7 @@ from __future__ import annotations
 from ansible_collections.cloud1.iaas.plugins.module_utils.state.leases import POOL_ARGS, pool_from
 
 ARGUMENT_SPEC = dict(POOL_ARGS, count=dict(type="int", default=10))
+MODULE_ARGS = dict(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
 
 
 def ensure(params, check_mode=False):

@@ -10,6 +10,7 @@ import os
 from ansible_collections.cloud1.iaas.plugins.module_utils.virt.client import LibvirtClient
 
 ARGUMENT_SPEC = dict(uri=dict(type="str", default="qemu:///system"), disk_dir=dict(type="path"))
+MODULE_ARGS = dict(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
 
 
 def node_facts(uri, disk_dir=None):

@@ -62,6 +62,7 @@ ARGUMENT_SPEC = vm_argument_spec(
     force=dict(type="bool", default=False),
     keep_disks=dict(type="bool", default=False),
 )
+MODULE_ARGS = dict(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
 
 
 def _view(info):

@@ -8,6 +8,7 @@ from __future__ import annotations
 from ansible_collections.cloud1.iaas.plugins.module_utils.virt.client import LibvirtClient
 
 ARGUMENT_SPEC = dict(uri=dict(type="str", default="qemu:///system"), name=dict(type="str"), owner=dict(type="str"))
+MODULE_ARGS = dict(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
 
 
 def node_vms(uri, name=None, owner=None):

@@ -11,6 +11,7 @@ from ansible_collections.cloud1.iaas.plugins.module_utils.ops.entry import vm_ar
 from ansible_collections.cloud1.iaas.plugins.module_utils.virt.client import LibvirtClient
 
 ARGUMENT_SPEC = vm_argument_spec()
+MODULE_ARGS = dict(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
 
 
 def job_info(uri, name):

@@ -34,6 +34,7 @@ ARGUMENT_SPEC = vm_argument_spec(
     migrate_uri=dict(type="str"),
     policy=dict(type="dict"),
 )
+MODULE_ARGS = dict(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
 
 
 def ensure(params, check_mode=False):

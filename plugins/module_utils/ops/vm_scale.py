@@ -50,6 +50,7 @@ ARGUMENT_SPEC = vm_argument_spec(
 )
 REQUIRED_ONE_OF = [["vcpus", "max_vcpus", "topology", "memory_mib", "max_memory_mib", "disk_gib"]]
 NEXT_BOOT_KEYS = ("vcpus", "max_vcpus", "memory_mib", "max_memory_mib")
+MODULE_ARGS = dict(argument_spec=ARGUMENT_SPEC, supports_check_mode=True, required_one_of=REQUIRED_ONE_OF)
 
 
 def sizes(info):

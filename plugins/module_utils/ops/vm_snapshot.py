@@ -33,6 +33,7 @@ ARGUMENT_SPEC = vm_argument_spec(
 )
 REQUIRED_IF = [["state", "present", ["snapshot"]], ["state", "absent", ["snapshot"]],
                ["state", "reverted", ["snapshot"]], ["state", "rotated", ["keep", "max_age"], True]]
+MODULE_ARGS = dict(argument_spec=ARGUMENT_SPEC, supports_check_mode=True, required_if=REQUIRED_IF)
 
 
 def describe(xml):

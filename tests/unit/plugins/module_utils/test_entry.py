@@ -18,6 +18,8 @@ class Exited(Exception):
 
 class Module:
     _name = "cloud1.iaas.test"
+    params = {"name": "web1"}
+    check_mode = False
 
     def __init__(self):
         self.warned, self.outcome = [], None
@@ -37,7 +39,7 @@ class Module:
 def outcome(fn):
     module = Module()
     with pytest.raises(Exited):
-        run(module, fn)
+        run(module, lambda params, check_mode: fn())
     return module
 
 
