@@ -2,7 +2,7 @@
 # Copyright: cloud1.iaas contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Whether a live migration may go, and what its job statistics say. Pure Python (no libvirt, no Ansible):
-the vm_migrate module, migrate.yml's progress report and the rebalance loop share it.
+the vm_migrate executor and vm_job_info share it (the balancer, when it lands, is to decide with it too).
 
 A migration goes only when every check passes; each check gives its reason, so check mode can answer
 "would it go, and why (not)".

@@ -1,8 +1,8 @@
 # -*- coding: utf-8 -*-
 # Copyright: cloud1.iaas contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Placement: which node gets a new VM. Pure Python (no Ansible, no libvirt), so modules, filters, the
-rebalance loop and any UI share it.
+"""Placement: which node gets a new VM. Pure Python (no Ansible, no libvirt): the ``place`` filter of
+createvm.yml and the migration's capacity check share it (so will the balancer and the console).
 
 The seed's algorithm, made explicit: take every node's current state, add the request to it, rank the
 nodes, the best one gets the VM. Here in two stages, each with its reasons:
@@ -13,8 +13,8 @@ nodes, the best one gets the VM. Here in two stages, each with its reasons:
    seed's view: a node's usage after placement falls in a band, low (<=30%), medium (<=70%), high
    (<=95%) or full (>95%: no more requests); the other weighers prefer free memory and free vCPUs.
 
-Inputs are plain dicts so callers can feed allocations read from libvirt now and live Ganglia metrics
-later through the same seam (``NodeState.metrics``).
+Inputs are plain dicts. Today they are the allocations read from libvirt (node_info); nothing fills
+``NodeState.metrics`` yet (live Ganglia metrics are to come through that seam).
 """
 
 from __future__ import annotations

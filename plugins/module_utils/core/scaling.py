@@ -2,8 +2,8 @@
 # Copyright: cloud1.iaas contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """What a scaling request means for one VM: which changes go live, which wait for the next boot, and
-which are refused. Pure Python (no libvirt, no Ansible): the ``vm_scale`` module, the playbooks' checks
-and the threshold policy share it.
+which are refused. Pure Python (no libvirt, no Ansible): the ``vm_scale`` executor and the playbooks'
+``scale_request`` filter share it (a threshold policy, when it lands, is to plan with it too).
 
 A VM is described by two views: ``config`` (the persistent definition, what the next boot uses) and
 ``live`` (the running domain, None when it is not running), each with vcpus, max_vcpus, topology,
