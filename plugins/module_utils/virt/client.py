@@ -67,12 +67,13 @@ def require_libvirt():
 
 
 @contextlib.contextmanager
-def libvirt_errors(what, uri, error=OperationFailed, **details):
-    """Turn a libvirtError raised inside the block into ``error`` saying what failed where."""
+def libvirt_errors(what, uri, error=OperationFailed, agent=False, **details):
+    """Turn a libvirtError raised inside the block into ``error`` saying what failed where; with ``agent``, the
+    errors that say no guest agent can help (absent, unresponsive, unsupported) become AgentUnavailable."""
     try:
         yield
     except libvirt.libvirtError as exc:
-        if error is OperationFailed and exc.get_error_code() in NO_AGENT and "agent" in str(exc).lower():
+        if agent and exc.get_error_code() in NO_AGENT:
             error = AgentUnavailable
         raise error("failed to %s on %s: %s" % (what, uri, exc), uri=uri, code=exc.get_error_code(), **details)
 
@@ -352,8 +353,9 @@ class Domain:
     def online_guest_vcpus(self, count):
         """Ask the guest (qemu-guest-agent) to online ``count`` vCPUs; return how many it has online.
         AgentUnavailable when no agent can help, OperationFailed when the guest refused for now."""
-        self._call("online vCPUs inside", self._dom.setVcpusFlags, int(count), libvirt.VIR_DOMAIN_VCPU_GUEST)
-        return self._call("read the guest's vCPUs of", self._dom.guestVcpus, 0).get("online", "")
+        with libvirt_errors("online vCPUs inside %s" % self.name, self.client.uri, agent=True, name=self.name):
+            self._dom.setVcpusFlags(int(count), libvirt.VIR_DOMAIN_VCPU_GUEST)
+            return self._dom.guestVcpus(0).get("online", "")
 
     def block_resize(self, target, size_bytes):
         self._call("resize the disk %s of" % target, self._dom.blockResize, target, int(size_bytes),
