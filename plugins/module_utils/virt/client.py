@@ -58,6 +58,13 @@ UNSUPPORTED = _codes("VIR_ERR_INVALID_ARG", "VIR_ERR_NO_SUPPORT", "VIR_ERR_ARGUM
                      "VIR_ERR_OPERATION_UNSUPPORTED")
 
 
+def unsupported_flags(exc):
+    """libvirt's own flag check refused the call (virCheckFlags: VIR_ERR_INVALID_ARG, "unsupported flags"): this
+    driver cannot do it, asking again will not help. (INVALID_ARG alone is not final: the QEMU driver uses it
+    while a guest has not registered hot-plugged vCPUs yet.)"""
+    return exc.get_error_code() == libvirt.VIR_ERR_INVALID_ARG and "unsupported flags" in str(exc)
+
+
 def require_libvirt():
     if not HAS_LIBVIRT:
         raise MissingDependency(
@@ -73,7 +80,7 @@ def libvirt_errors(what, uri, error=OperationFailed, agent=False, **details):
     try:
         yield
     except libvirt.libvirtError as exc:
-        if agent and exc.get_error_code() in NO_AGENT:
+        if agent and (exc.get_error_code() in NO_AGENT or unsupported_flags(exc)):
             error = AgentUnavailable
         raise error("failed to %s on %s: %s" % (what, uri, exc), uri=uri, code=exc.get_error_code(), **details)
 
