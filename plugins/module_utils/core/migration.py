@@ -15,6 +15,7 @@ from ansible_collections.cloud1.iaas.plugins.module_utils.core.vmspec import che
 from ansible_collections.cloud1.iaas.plugins.module_utils.errors import InvalidInput
 
 TIMEOUT_ACTIONS = ("abort", "force")
+DEFAULT_TIMEOUT_ACTION = "abort"
 MAX_BANDWIDTH_MIB = 100000
 
 
@@ -30,7 +31,7 @@ def validate(params):
         "bandwidth_mib": _whole(params, "bandwidth_mib", 1, MAX_BANDWIDTH_MIB),
         "max_downtime_ms": _whole(params, "max_downtime_ms", 1, 60000),
         "timeout": _whole(params, "timeout", 1, 86400),
-        "timeout_action": rules.choice(params.get("timeout_action"), "timeout_action", TIMEOUT_ACTIONS, "abort"),
+        "timeout_action": rules.choice(params.get("timeout_action"), "timeout_action", TIMEOUT_ACTIONS, DEFAULT_TIMEOUT_ACTION),
         "auto_converge": bool(params.get("auto_converge")),
         "postcopy": bool(params.get("postcopy")),
     }

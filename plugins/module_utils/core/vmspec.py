@@ -18,12 +18,15 @@ from ansible_collections.cloud1.iaas.plugins.module_utils.core.rules import MAX_
 from ansible_collections.cloud1.iaas.plugins.module_utils.errors import InvalidInput
 
 STATES = ("present", "running", "stopped", "paused", "restarted", "absent")
+DEFAULT_STATE = "running"
 OS_FAMILIES = ("debian", "rhel")
 IO_CLASSES = ("low", "medium", "high")
 NETWORK_CONFIGS = ("networkd", "ifupdown", "ifcfg", "nmkeyfile")
 DEFAULT_NETWORK_CONFIG = {"debian": "networkd", "rhel": "nmkeyfile"}
 CLONE_MODES = ("linked", "full")
+DEFAULT_CLONE = "linked"
 DOMAIN_TYPES = ("auto", "kvm", "qemu", "test")   # test: libvirt's test driver (the test-driver tier)
+DEFAULT_DOMAIN_TYPE = "auto"   # kvm where the node offers it, else qemu
 DEFAULT_IMAGE_DIR = "/var/lib/cloud1/images/base"
 
 MIN_MEMORY_MIB = 128
@@ -151,12 +154,12 @@ def validate(params):
     Only keys that are present are checked, so the same rules serve a full createvm request and a
     lifecycle command that names just the VM and a state."""
     spec = {"name": check_name(params.get("name"))}
-    spec["state"] = _choice(params, "state", STATES, "running")
+    spec["state"] = _choice(params, "state", STATES, DEFAULT_STATE)
     spec["owner"] = check_owner(params.get("owner"))
     spec["io"] = _choice(params, "io", IO_CLASSES)
     spec["os"] = _choice(params, "os", OS_FAMILIES)
     spec["network_config"] = _choice(params, "network_config", NETWORK_CONFIGS)
-    spec["clone"] = _choice(params, "clone", CLONE_MODES, "linked")
+    spec["clone"] = _choice(params, "clone", CLONE_MODES, DEFAULT_CLONE)
     spec["vcpus"] = _int(params, "vcpus", 1, MAX_VCPUS)
     spec["max_vcpus"] = _int(params, "max_vcpus", 1, MAX_VCPUS)
     if spec["vcpus"] and spec["max_vcpus"] and spec["max_vcpus"] < spec["vcpus"]:

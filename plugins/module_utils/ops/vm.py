@@ -34,11 +34,11 @@ DEFAULT_VCPUS = 1
 DEFAULT_MEMORY_MIB = 512
 
 ARGUMENT_SPEC = vm_argument_spec(
-    state=dict(type="str", default="running", choices=list(vmspec.STATES)),
+    state=dict(type="str", default=vmspec.DEFAULT_STATE, choices=list(vmspec.STATES)),
     image=dict(type="str"),
     image_dir=dict(type="path", default=vmspec.DEFAULT_IMAGE_DIR),
     source_vm=dict(type="str"),
-    clone=dict(type="str", choices=list(vmspec.CLONE_MODES), default="linked"),
+    clone=dict(type="str", choices=list(vmspec.CLONE_MODES), default=vmspec.DEFAULT_CLONE),
     disk_dir=dict(type="path", default="/var/lib/cloud1/images"),
     disk_gib=dict(type="int"),
     vcpus=dict(type="int"),
@@ -57,7 +57,7 @@ ARGUMENT_SPEC = vm_argument_spec(
     io=dict(type="str", choices=list(vmspec.IO_CLASSES)),
     os=dict(type="str", choices=list(vmspec.OS_FAMILIES)),
     network_config=dict(type="str", choices=list(vmspec.NETWORK_CONFIGS)),
-    domain_type=dict(type="str", choices=list(vmspec.DOMAIN_TYPES), default="auto"),
+    domain_type=dict(type="str", choices=list(vmspec.DOMAIN_TYPES), default=vmspec.DEFAULT_DOMAIN_TYPE),
     shutdown_timeout=dict(type="int", default=120),
     force=dict(type="bool", default=False),
     keep_disks=dict(type="bool", default=False),
@@ -171,7 +171,7 @@ class VmExecutor:
             base_gib = base_info["capacity"] / storage.GIB
             raise InvalidInput("disk_gib %d is smaller than the base image (%.1f GiB): xfs cannot shrink; ask for "
                                "at least %d" % (spec["disk_gib"], base_gib, -(-base_info["capacity"] // storage.GIB)))
-        dtype = params.get("domain_type") or "auto"
+        dtype = params.get("domain_type") or vmspec.DEFAULT_DOMAIN_TYPE
         if dtype == "auto":
             dtype = self.c.domain_type()
         vcpus = spec["vcpus"] or DEFAULT_VCPUS

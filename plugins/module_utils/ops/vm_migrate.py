@@ -30,7 +30,8 @@ ARGUMENT_SPEC = vm_argument_spec(
     auto_converge=dict(type="bool", default=False),
     postcopy=dict(type="bool", default=False),
     timeout=dict(type="int"),
-    timeout_action=dict(type="str", choices=list(migration.TIMEOUT_ACTIONS), default="abort"),
+    timeout_action=dict(type="str", choices=list(migration.TIMEOUT_ACTIONS),
+                        default=migration.DEFAULT_TIMEOUT_ACTION),
     migrate_uri=dict(type="str"),
     policy=dict(type="dict"),
 )

@@ -89,3 +89,21 @@ def test_the_action_log_builds_changed_actions_and_diff():
     check.change("pause web1", done.append, "again")
     assert done == ["paused"] and check.changed
     assert "diff" not in ActionLog().result({"a": 1}, {"a": 1})
+
+
+def test_module_choices_and_defaults_are_the_cores():
+    """The argument specs take their choices and defaults from the core's constants (no second copy to drift)."""
+    from ansible_collections.cloud1.iaas.plugins.module_utils.core import migration, rotation, vmspec
+    from ansible_collections.cloud1.iaas.plugins.module_utils.ops import vm, vm_migrate, vm_snapshot
+    spec = vm.ARGUMENT_SPEC
+    assert spec["state"]["choices"] == list(vmspec.STATES) and spec["state"]["default"] == vmspec.DEFAULT_STATE
+    assert spec["clone"]["choices"] == list(vmspec.CLONE_MODES) and spec["clone"]["default"] == vmspec.DEFAULT_CLONE
+    assert spec["io"]["choices"] == list(vmspec.IO_CLASSES) and spec["os"]["choices"] == list(vmspec.OS_FAMILIES)
+    assert spec["network_config"]["choices"] == list(vmspec.NETWORK_CONFIGS)
+    assert spec["image_dir"]["default"] == vmspec.DEFAULT_IMAGE_DIR
+    assert vm_migrate.ARGUMENT_SPEC["timeout_action"]["choices"] == list(migration.TIMEOUT_ACTIONS)
+    assert vm_migrate.ARGUMENT_SPEC["timeout_action"]["default"] == migration.DEFAULT_TIMEOUT_ACTION
+    assert vm_snapshot.ARGUMENT_SPEC["prefix"]["default"] == rotation.DEFAULT_PREFIX
+    # and the core applies the same defaults when a caller (a filter, a test) leaves them out
+    assert vmspec.validate({"name": "web1"})["state"] == vmspec.DEFAULT_STATE
+    assert migration.validate({"name": "web1", "dest": "test:///default"})["timeout_action"] == migration.DEFAULT_TIMEOUT_ACTION
