@@ -16,6 +16,7 @@ _FLAGS = {
     "no_root_squash", "all_squash", "no_all_squash",
 }
 _VALUED = {"sec", "anonuid", "anongid", "fsid"}
+MIN_PREFIX = 8   # a client network wider than this (0.0.0.0/0 is the world) is refused
 _HOST = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?(/[0-9]{1,2})?$")
 
 
@@ -40,9 +41,13 @@ def export_lines(paths, clients, options):
         raise InvalidInput("no NFS clients given: list the cluster's hypervisors, never the world")
     opts = _check_options(options)
     for client in clients:
-        if not _HOST.match(str(client)):
+        if not _HOST.fullmatch(str(client)):
             raise InvalidInput("NFS client %r is not a host name or address: wildcards and the world are "
                                "refused, list the cluster's hosts" % (client,))
+        host, _sep, prefix = str(client).partition("/")
+        if prefix and int(prefix) < MIN_PREFIX:
+            raise InvalidInput("NFS client %r spans a /%s network: the world (and networks wider than /%d) is "
+                               "refused, list the cluster's hosts or its own subnet" % (client, prefix, MIN_PREFIX))
     lines = []
     for path in paths:
         if not str(path).startswith("/") or ".." in str(path).split("/") or re.search(r"\s", str(path)):

@@ -27,6 +27,9 @@ def test_valued_options_and_cidr_clients():
 
 @pytest.mark.parametrize("clients,options,path,msg", [
     (["*"], "rw", "/x", "wildcards and the world are refused"),
+    (["0.0.0.0/0"], "rw", "/x", "spans a /0 network: the world"),
+    (["10.77.0.11", "10.0.0.0/7"], "rw", "/x", "spans a /7 network"),
+    (["node1\n"], "rw", "/x", "not a host name or address"),
     (["*.example.com"], "rw", "/x", "wildcards"),
     ([], "rw", "/x", "no NFS clients"),
     (["node1"], "rw,insecure_everything", "/x", "insecure_everything"),
