@@ -20,7 +20,7 @@ pyver=$(python -c 'import sys; print("%d.%d" % sys.version_info[:2])')
 tiers=("$@")
 [ "${tiers[0]:-all}" = all ] && tiers=(unit sanity integration box)
 
-declare -A took status
+declare -A took status npassed nfailed
 passed=0 failed=0
 
 count_junit() { # add a junit file's test and failure counts to the totals
@@ -95,16 +95,18 @@ tier_box() {
 overall=0
 for t in "${tiers[@]}"; do
   echo "==================== tier: $t ===================="
-  t0=$SECONDS
+  t0=$SECONDS p0=$passed f0=$failed
   "tier_$t"
   rc=$?
-  took[$t]=$((SECONDS - t0))
+  took[$t]=$((SECONDS - t0)) npassed[$t]=$((passed - p0)) nfailed[$t]=$((failed - f0))
   status[$t]=$([ $rc = 0 ] && echo ok || echo FAILED)
   [ $rc = 0 ] || overall=1
-  echo "[test] tier $t: ${status[$t]} in ${took[$t]}s"
+  echo "[test] tier $t: ${status[$t]} in ${took[$t]}s, ${npassed[$t]} passed, ${nfailed[$t]} failed"
 done
 
 echo "==================== summary ===================="
-for t in "${tiers[@]}"; do printf '[test] %-12s %-7s %5ss\n' "$t" "${status[$t]}" "${took[$t]}"; done
+for t in "${tiers[@]}"; do
+  printf '[test] %-12s %-7s %5ss %5s passed %3s failed\n' "$t" "${status[$t]}" "${took[$t]}" "${npassed[$t]}" "${nfailed[$t]}"
+done
 echo "tests: $passed passed, $failed failed"
 exit $overall
