@@ -13,6 +13,12 @@ options:
     description: The VM (its libvirt domain name).
     type: str
     required: true
+  owner:
+    description:
+      - The owner (tenant) the request is made for. When given, the VM must be that owner's, or the request is
+        refused and nothing changes (the message does not say whose the VM is). Omitted, the request is an
+        admin's.
+    type: str
 """
 
     # the CPU topology option of the modules that size a VM

@@ -61,9 +61,13 @@ def test_full_copy_and_clone_of_a_stopped_vm(conn):
     with pytest.raises(errors.InvalidInput, match="web1 is running: shut it down first"):
         vm.ensure(dict(BASE, name="web2", source_vm="web1"), conn=conn)
     vm.ensure(dict(BASE, name="web1", state="stopped", force=True), conn=conn)
-    res = vm.ensure(dict(BASE, name="web2", source_vm="web1", clone="full", owner="bob"), conn=conn)
+    before = snapshot(conn)
+    with pytest.raises(errors.InvalidInput, match="VM web1 is not bob's"):   # bob cannot copy alice's VM
+        vm.ensure(dict(BASE, name="web2", source_vm="web1", clone="full", owner="bob"), conn=conn)
+    assert snapshot(conn) == before
+    res = vm.ensure(dict(BASE, name="web2", source_vm="web1", clone="full", owner="alice"), conn=conn)
     assert res["vm"]["metadata"]["image"] == "vm:web1"
-    assert res["vm"]["metadata"]["owner"] == "bob" and res["vm"]["metadata"]["io"] == "low"  # io inherited
+    assert res["vm"]["metadata"]["owner"] == "alice" and res["vm"]["metadata"]["io"] == "low"  # io inherited
 
 
 def test_lifecycle_transitions(conn):
@@ -112,12 +116,14 @@ def test_metadata_round_trip_and_update(conn):
     meta = client.lookup("web1").describe()["metadata"]
     assert {k: meta[k] for k in ("owner", "io", "os", "image")} == {
         "owner": "alice", "io": "low", "os": "debian", "image": "/images/debian12.qcow2"}
-    res = vm.ensure(dict(BASE, name="web1", owner="bob", io="high"), conn=conn)
-    assert res["changed"]
-    assert res["diff"]["before"]["metadata"]["owner"] == "alice"
-    assert res["diff"]["after"]["metadata"]["owner"] == "bob"
+    res = vm.ensure(dict(BASE, name="web1", owner="alice", io="high"), conn=conn)
+    assert res["changed"] and res["diff"]["after"]["metadata"]["owner"] == "alice"
     assert client.lookup("web1").describe()["metadata"]["io"] == "high"
     assert meta["created"] == client.lookup("web1").describe()["metadata"]["created"]
+    # the owner changes only when asked for explicitly (an admin's request: no owner given)
+    res = vm.ensure(dict(BASE, name="web1", new_owner="bob"), conn=conn)
+    assert res["diff"]["before"]["metadata"]["owner"] == "alice" and res["diff"]["after"]["metadata"]["owner"] == "bob"
+    assert not vm.ensure(dict(BASE, name="web1", new_owner="bob"), conn=conn)["changed"]
 
 
 def test_size_change_goes_to_the_next_boot_config(conn):

@@ -156,6 +156,7 @@ def validate(params):
     spec = {"name": check_name(params.get("name"))}
     spec["state"] = _choice(params, "state", STATES, DEFAULT_STATE)
     spec["owner"] = check_owner(params.get("owner"))
+    spec["new_owner"] = check_owner(params.get("new_owner"))
     spec["io"] = _choice(params, "io", IO_CLASSES)
     spec["os"] = _choice(params, "os", OS_FAMILIES)
     spec["network_config"] = _choice(params, "network_config", NETWORK_CONFIGS)

@@ -33,8 +33,10 @@ def run(module, fn):
 
 
 def vm_argument_spec(**options):
-    """The argument spec of a module acting on one VM: its name and the node's libvirt URI, then ``options``."""
-    spec = dict(name=dict(type="str", required=True), uri=dict(type="str", default="qemu:///system"))
+    """The argument spec of a module acting on one VM: its name, the owner the request is made for (checked
+    against the VM's before anything changes) and the node's libvirt URI, then ``options``."""
+    spec = dict(name=dict(type="str", required=True), owner=dict(type="str"),
+                uri=dict(type="str", default="qemu:///system"))
     spec.update(options)
     return spec
 

@@ -16,7 +16,7 @@ import functools
 import os
 import time
 
-from ansible_collections.cloud1.iaas.plugins.module_utils.core import lifecycle, rules, vmspec
+from ansible_collections.cloud1.iaas.plugins.module_utils.core import lifecycle, rules, tenancy, vmspec
 from ansible_collections.cloud1.iaas.plugins.module_utils.core.domain import build_domain, parse_domain, stable_mac
 from ansible_collections.cloud1.iaas.plugins.module_utils.errors import (
     Cloud1Error,
@@ -53,7 +53,7 @@ ARGUMENT_SPEC = vm_argument_spec(
     dns=dict(type="list", elements="str"),
     hostname=dict(type="str"),
     ssh_key=dict(type="str", no_log=False),
-    owner=dict(type="str"),
+    new_owner=dict(type="str"),
     io=dict(type="str", choices=list(vmspec.IO_CLASSES)),
     os=dict(type="str", choices=list(vmspec.OS_FAMILIES)),
     network_config=dict(type="str", choices=list(vmspec.NETWORK_CONFIGS)),
@@ -138,6 +138,7 @@ class VmExecutor:
             if src is None:
                 raise NotFound("source VM %s does not exist on %s" % (spec["source_vm"], self.c.uri))
             info = src.describe()
+            tenancy.check_access(spec["source_vm"], info["metadata"].get("owner"), spec["owner"])
             if info["state"] != "shutoff":
                 raise InvalidInput("source VM %s is %s: shut it down first, a running VM's disk changes while "
                                    "it is copied" % (spec["source_vm"], info["state"]))
@@ -160,7 +161,11 @@ class VmExecutor:
     def create(self):
         spec, params = self.spec, self.params
         name = spec["name"]
+        if spec["new_owner"]:
+            raise InvalidInput("new_owner changes the owner of an existing VM; %s does not exist on %s: give owner to "
+                               "create it; nothing was changed" % (name, self.c.uri))
         base, inherited = self.base_path()
+        owner = tenancy.owner_for_creation(spec["owner"], inherited.get("owner"))
         base_vol = storage.base_volume(self.c, base)
         disk = os.path.join(params["disk_dir"], name + ".qcow2")
         if storage.find_volume(self.c, disk) is not None or os.path.lexists(disk):
@@ -179,7 +184,7 @@ class VmExecutor:
         os_family = spec["os"] or inherited.get("os") or "debian"
         address = spec["address"]
         meta = {
-            "owner": spec["owner"] or inherited.get("owner"),
+            "owner": owner,
             "os": os_family,
             "io": spec["io"] or inherited.get("io") or "medium",
             "ip": address["ip"] if address else None,
@@ -253,9 +258,11 @@ class VmExecutor:
             raise InvalidInput("VM %s already has the address %s; changing a VM's address is not supported: "
                                "delete it (deletevm.yml) and create it again" % (spec["name"], meta["ip"]))
         wanted = dict(meta)
-        for key in ("owner", "io", "os"):
+        for key in ("io", "os"):
             if spec[key] and spec[key] != meta.get(key):
                 wanted[key] = spec[key]
+        if spec["new_owner"]:   # the explicit change of owner (the request's owner, if any, was checked)
+            wanted["owner"] = spec["new_owner"]
         if wanted != meta:
             changes = ", ".join("%s %s -> %s" % (k, meta.get(k), wanted[k]) for k in wanted if wanted[k] != meta.get(k))
             log.change("update the metadata of %s: %s" % (spec["name"], changes), dom.set_metadata, wanted)
@@ -318,6 +325,8 @@ def ensure(params, check_mode=False, conn=None):
         ex = VmExecutor(client, spec, params, check_mode)
         dom = client.find(spec["name"])
         before_info = dom.describe(config=True) if dom is not None else None
+        if before_info is not None:   # an existing VM: only its owner (or an admin) acts on it, before anything
+            tenancy.check_access(spec["name"], before_info["metadata"].get("owner"), spec["owner"])
         before = _view(before_info)
         kept = []
         if spec["state"] == "absent":

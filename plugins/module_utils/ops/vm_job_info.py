@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+from ansible_collections.cloud1.iaas.plugins.module_utils.core import tenancy
 from ansible_collections.cloud1.iaas.plugins.module_utils.core.migration import percent_remaining
 from ansible_collections.cloud1.iaas.plugins.module_utils.errors import OperationFailed
 from ansible_collections.cloud1.iaas.plugins.module_utils.ops.entry import vm_argument_spec
@@ -14,11 +15,12 @@ ARGUMENT_SPEC = vm_argument_spec()
 MODULE_ARGS = dict(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
 
 
-def job_info(uri, name):
+def job_info(uri, name, owner=None):
     with LibvirtClient(uri, readonly=True) as client:
         dom = client.find(name)
         if dom is None:
             return {"changed": False, "exists": False, "active": False, "percent_remaining": None, "stats": {}}
+        tenancy.check_access(name, dom.describe()["metadata"].get("owner"), owner)
         try:
             stats = dom.job_stats()
         except OperationFailed as exc:   # a driver without job statistics (libvirt's test driver)
@@ -30,4 +32,4 @@ def job_info(uri, name):
 
 
 def ensure(params, check_mode=False):
-    return job_info(params["uri"], params["name"])
+    return job_info(params["uri"], params["name"], owner=params.get("owner"))

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import time
 
-from ansible_collections.cloud1.iaas.plugins.module_utils.core import migration
+from ansible_collections.cloud1.iaas.plugins.module_utils.core import migration, tenancy
 from ansible_collections.cloud1.iaas.plugins.module_utils.errors import ConnectionFailed, InvalidInput, NotFound
 from ansible_collections.cloud1.iaas.plugins.module_utils.ops.actions import ActionLog
 from ansible_collections.cloud1.iaas.plugins.module_utils.ops.entry import vm_argument_spec
@@ -58,16 +58,18 @@ def _move(src, dest, req, params, check_mode):
     name = req["name"]
     log = ActionLog(check_mode)
     src_host, dest_host = src.hostname(), dest.hostname()
+    dom = src.find(name)
+    info = dom.describe() if dom is not None else None
+    if info is not None:   # only its owner (or an admin) moves it: before any other check
+        tenancy.check_access(name, info["metadata"].get("owner"), params.get("owner"))
     if dest_host == src_host:
         raise InvalidInput("%s is already on %s: the destination is the node it runs on, there is nothing to "
                            "move; choose another node" % (name, src_host))
-    dom = src.find(name)
     if dom is None:
         if dest.find(name) is None:
             raise NotFound("VM %s is neither on %s nor on %s" % (name, src_host, dest_host), name=name)
         log.note("%s is already on %s" % (name, dest_host))
         return log.result(name=name, source=src_host, node=dest_host, msg="%s is already on %s" % (name, dest_host))
-    info = dom.describe()
     kind = migration.kind(name, info["state"])
     checks = [("destination", True, "%s answers (libvirt %s)" % (dest_host, req["dest"]))]
     if dest.find(name) is not None:

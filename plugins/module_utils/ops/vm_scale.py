@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 import shutil
 
-from ansible_collections.cloud1.iaas.plugins.module_utils.core import rules, scaling
+from ansible_collections.cloud1.iaas.plugins.module_utils.core import rules, scaling, tenancy
 from ansible_collections.cloud1.iaas.plugins.module_utils.core.domain import resize_config
 from ansible_collections.cloud1.iaas.plugins.module_utils.core.guestscript import GROW_ROOT
 from ansible_collections.cloud1.iaas.plugins.module_utils.errors import (
@@ -237,6 +237,7 @@ def ensure(params, check_mode=False, conn=None):
             raise NotFound("VM %s does not exist on %s: check the name and the node (userdetails.yml lists VMs)"
                            % (name, client.uri), name=name)
         config = dom.describe(config=True)
+        tenancy.check_access(name, config["metadata"].get("owner"), params.get("owner"))
         live = dom.describe() if rules.is_active(config["state"]) else None
         if live is not None:
             live["metadata"] = config["metadata"]

@@ -13,7 +13,7 @@ from __future__ import annotations
 import time
 import xml.etree.ElementTree as ET
 
-from ansible_collections.cloud1.iaas.plugins.module_utils.core import rotation, rules
+from ansible_collections.cloud1.iaas.plugins.module_utils.core import rotation, rules, tenancy
 from ansible_collections.cloud1.iaas.plugins.module_utils.core.vmspec import check_name
 from ansible_collections.cloud1.iaas.plugins.module_utils.errors import Cloud1Error, InvalidInput, NotFound
 from ansible_collections.cloud1.iaas.plugins.module_utils.ops.actions import ActionLog
@@ -155,6 +155,7 @@ def ensure(params, check_mode=False, conn=None):
         dom = client.find(name)
         if dom is None:
             raise NotFound("VM %s does not exist on %s" % (name, client.uri), name=name)
+        tenancy.check_access(name, dom.describe(config=True)["metadata"].get("owner"), params.get("owner"))
         ex = SnapshotExecutor(dom, check_mode)
         before = {"snapshots": ex.names(), "current": ex.current}
         dropped = []
