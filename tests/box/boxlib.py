@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 import time
+import xml.etree.ElementTree as ET
 
 import libvirt
 
@@ -77,13 +78,22 @@ def recap_changed(output, host="localhost"):
     return None
 
 
+def _identity(dom):
+    """(state, uuid, owner, vCPUs, max vCPUs, memory KiB, max memory KiB) of a domain's persistent definition."""
+    root = ET.fromstring(dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE if dom.isPersistent() else 0))
+    vcpu = root.find("vcpu")
+    owner = root.findtext("metadata/{https://cloud1.example/iaas/vm/1}vm/{https://cloud1.example/iaas/vm/1}owner")
+    return (dom.state()[0], dom.UUIDString(), owner, vcpu.get("current", vcpu.text), vcpu.text,
+            root.findtext("currentMemory"), root.findtext("memory"))
+
+
 def domains():
-    """{node: {vm name: (state, uuid)}} from libvirt on every node."""
+    """{node: {vm name: (state, uuid, owner, sizes)}} from libvirt on every node."""
     out = {}
     for node, uri in sorted(node_uris().items()):
         conn = libvirt.openReadOnly(uri)
         try:
-            out[node] = {d.name(): (d.state()[0], d.UUIDString()) for d in conn.listAllDomains()}
+            out[node] = {d.name(): _identity(d) for d in conn.listAllDomains()}
         finally:
             conn.close()
     return out
@@ -207,5 +217,6 @@ def disks():
 
 
 def cluster_state():
-    """What a refused request must leave exactly as it was: domains (state, UUID), disks, leases."""
+    """What a refused request must leave exactly as it was: domains (state, UUID, owner, vCPUs and memory of the
+    definition), disks, leases."""
     return {"domains": domains(), "disks": disks(), "leases": leases()}

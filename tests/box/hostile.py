@@ -35,7 +35,7 @@ CASES = [
     ("createvm.yml", {"vm": "h1", "disk": 1}, "smaller than the base image"),
     ("createvm.yml", {"vm": "h1", "node": "node9"}, "node node9 is not a hypervisor"),
     ("createvm.yml", {"vm": "h1", "owner": "bad owner"}, "owner 'bad owner' is not valid"),
-    ("clonevm.yml", {"vm": "h1", "source": "web1"}, "shut it down first"),
+    ("clonevm.yml", {"vm": "h1", "source": "web1", "owner": "alice"}, "shut it down first"),
     ("clonevm.yml", {"vm": "h1", "source": "ghost"}, "no VM named ghost"),
     ("deletevm.yml", {"vm": "ghost"}, "no VM named ghost"),
     ("vm_state.yml", {"vm": "web1", "operation": "explode"}, "operation must be one of"),
