@@ -34,33 +34,21 @@ def cluster(conn):
     return doms, vols
 
 
+MALLORY = dict(BASE, name="web1", owner="mallory")
+ON_WEB1 = dict(uri="test:///default", name="web1", owner="mallory")
+# (what, executor, its request): each made for mallory on alice's web1
 REFUSED = [
-    ("vm: reconcile sizes", lambda conn, check: vm.ensure(dict(BASE, name="web1", owner="mallory", vcpus=2),
-                                                         check_mode=check, conn=conn)),
-    ("vm: createvm's re-own", lambda conn, check: vm.ensure(dict(ALICE, owner="mallory"), check_mode=check,
-                                                           conn=conn)),
-    ("vm: stop", lambda conn, check: vm.ensure(dict(BASE, name="web1", owner="mallory", state="stopped", force=True),
-                                              check_mode=check, conn=conn)),
-    ("vm: delete", lambda conn, check: vm.ensure(dict(BASE, name="web1", owner="mallory", state="absent"),
-                                                check_mode=check, conn=conn)),
-    ("vm: take it", lambda conn, check: vm.ensure(dict(BASE, name="web1", owner="mallory", new_owner="mallory"),
-                                                 check_mode=check, conn=conn)),
-    ("vm: clone it", lambda conn, check: vm.ensure(dict(BASE, name="copy1", source_vm="web1", owner="mallory"),
-                                                  check_mode=check, conn=conn)),
-    ("vm_scale", lambda conn, check: vm_scale.ensure(dict(uri="test:///default", name="web1", owner="mallory",
-                                                          vcpus=2, memory_mib=512), check_mode=check, conn=conn)),
-    ("vm_snapshot: create", lambda conn, check: vm_snapshot.ensure(dict(uri="test:///default", name="web1",
-                                                                        owner="mallory", snapshot="s2"),
-                                                                   check_mode=check, conn=conn)),
-    ("vm_snapshot: revert", lambda conn, check: vm_snapshot.ensure(dict(uri="test:///default", name="web1",
-                                                                        owner="mallory", snapshot="s1",
-                                                                        state="reverted"), check_mode=check, conn=conn)),
-    ("vm_snapshot: delete", lambda conn, check: vm_snapshot.ensure(dict(uri="test:///default", name="web1",
-                                                                        owner="mallory", snapshot="s1",
-                                                                        state="absent"), check_mode=check, conn=conn)),
-    ("vm_snapshot: list", lambda conn, check: vm_snapshot.ensure(dict(uri="test:///default", name="web1",
-                                                                      owner="mallory", state="listed"),
-                                                                 check_mode=check, conn=conn)),
+    ("vm: reconcile sizes", vm.ensure, dict(MALLORY, vcpus=2)),
+    ("vm: createvm's re-own", vm.ensure, dict(ALICE, owner="mallory")),
+    ("vm: stop", vm.ensure, dict(MALLORY, state="stopped", force=True)),
+    ("vm: delete", vm.ensure, dict(MALLORY, state="absent")),
+    ("vm: take it", vm.ensure, dict(MALLORY, new_owner="mallory")),
+    ("vm: clone it", vm.ensure, dict(MALLORY, name="copy1", source_vm="web1")),
+    ("vm_scale", vm_scale.ensure, dict(ON_WEB1, vcpus=2, memory_mib=512)),
+    ("vm_snapshot: create", vm_snapshot.ensure, dict(ON_WEB1, snapshot="s2")),
+    ("vm_snapshot: revert", vm_snapshot.ensure, dict(ON_WEB1, snapshot="s1", state="reverted")),
+    ("vm_snapshot: delete", vm_snapshot.ensure, dict(ON_WEB1, snapshot="s1", state="absent")),
+    ("vm_snapshot: list", vm_snapshot.ensure, dict(ON_WEB1, state="listed")),
 ]
 
 
@@ -72,11 +60,11 @@ def alices(conn):
 
 
 @pytest.mark.parametrize("check", [True, False], ids=["check", "real"])
-@pytest.mark.parametrize("what,request_", REFUSED, ids=[r[0] for r in REFUSED])
-def test_another_owner_is_refused_and_nothing_changes(alices, what, request_, check):
+@pytest.mark.parametrize("what,executor,params", REFUSED, ids=[r[0] for r in REFUSED])
+def test_another_owner_is_refused_and_nothing_changes(alices, what, executor, params, check):
     before = cluster(alices)
     with pytest.raises(errors.InvalidInput, match="VM web1 is not mallory's") as refused:
-        request_(alices, check)
+        executor(params, check_mode=check, conn=alices)
     assert "alice" not in refused.value.message, "the refusal must not say whose the VM is"
     assert cluster(alices) == before
 
