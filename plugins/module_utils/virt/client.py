@@ -269,9 +269,6 @@ class Domain:
     def is_persistent(self):
         return bool(self._call("ask whether it is defined:", self._dom.isPersistent))
 
-    def uuid(self):
-        return self._call("read the UUID of", self._dom.UUIDString)
-
     def xml(self, inactive=False, secure=False):
         """The domain XML: the running one, or (``inactive``) the persistent definition the next boot uses."""
         flags = _flags((inactive and self.is_persistent(), "VIR_DOMAIN_XML_INACTIVE"),
