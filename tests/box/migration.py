@@ -146,7 +146,7 @@ def refused():
     local = "local1"
     v = boxlib.box_vars()
     # a VM whose disk is on node0's own disk (/var/lib/libvirt/images), not on the shared storage
-    args = ("name=%s image=%s image_dir=%s disk_dir=/var/lib/libvirt/images bridge=br0 memory_mib=128"
+    args = ("name=%s owner=alice image=%s image_dir=%s disk_dir=/var/lib/libvirt/images bridge=br0 memory_mib=128"
             % (local, v["cloud1_base_image"], v["cloud1_image_dir"]))
     res = vm_module("node0", args + " state=running")
     boxlib.check(res.returncode == 0, "local1 runs on node0 with its disk in /var/lib/libvirt/images")
