@@ -61,6 +61,7 @@ ARGUMENT_SPEC = vm_argument_spec(
     shutdown_timeout=dict(type="int", default=120),
     force=dict(type="bool", default=False),
     keep_disks=dict(type="bool", default=False),
+    stale_disk=dict(type="str", choices=["refuse", "replace"], default="refuse"),
 )
 MODULE_ARGS = dict(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
 
@@ -168,7 +169,8 @@ class VmExecutor:
         owner = tenancy.owner_for_creation(spec["owner"], inherited.get("owner"))
         base_vol = storage.base_volume(self.c, base)
         disk = os.path.join(params["disk_dir"], name + ".qcow2")
-        if storage.find_volume(self.c, disk) is not None or os.path.lexists(disk):
+        stale = storage.find_volume(self.c, disk) is not None or os.path.lexists(disk)
+        if stale and params.get("stale_disk") != "replace":
             raise InvalidInput("a disk %s already exists but no VM %s is defined: delete the stale disk or "
                                "choose another name" % (disk, name))
         base_info = storage.volume_info(base_vol)
@@ -204,6 +206,10 @@ class VmExecutor:
         inject = bool(spec["hostname"] or spec["ssh_key"] or address or grow)
         predicted = parse_domain(xml)
         predicted["state"] = "shutoff"
+        if stale:   # made by a creation run that was killed before it defined the VM (createvm.yml took over
+            # that run's reservation of the name): it never belonged to a VM
+            self.log.change("delete the stale disk %s (a killed creation's, never a VM's)" % disk,
+                            storage.delete_volume, self.c, disk)
         self.log.change("create disk %s (%s clone of %s%s)" % (
             disk, spec["clone"], base, ", %d GiB" % spec["disk_gib"] if spec["disk_gib"] else ""))
         if not self.check:

@@ -7,6 +7,12 @@ Free addresses are the subnet's hosts (or a configured range) minus the network 
 addresses, the gateway, the nodes, a reserved list, every address seen in use and every lease. A lease
 is taken inside one write transaction (BEGIN IMMEDIATE, WAL journal), so concurrent createvm runs never
 get the same address; asking again for the same VM returns its lease (idempotent).
+
+A lease is also the cluster-wide reservation of the VM's name: a creation run takes it ``creating``, held
+by the run (``holder``, the controller's ansible-playbook process), for one owner and one node; another run
+asking for that name is refused while the holder lives (``takeover`` names a holder found dead, whose
+reservation a rerun then inherits) and until the reservation expires; the finished creation marks it
+``bound`` (the VM now answers for its name). Leases whose VM no longer exists are ``stale``.
 Pure Python: sqlite3 from the standard library and netaddr; no Ansible or libvirt import.
 """
 
@@ -16,7 +22,7 @@ import os
 import sqlite3
 import time
 
-from ansible_collections.cloud1.iaas.plugins.module_utils.errors import InvalidInput, OperationFailed
+from ansible_collections.cloud1.iaas.plugins.module_utils.errors import InvalidInput, NotFound, OperationFailed
 from ansible_collections.cloud1.iaas.plugins.module_utils.core.net import _ipnet
 
 SCHEMA = """
@@ -30,6 +36,12 @@ CREATE TABLE IF NOT EXISTS leases (
 );
 CREATE UNIQUE INDEX IF NOT EXISTS leases_vm ON leases (subnet, vm);
 """
+# columns added after the first release: (name, definition); rows of older databases are bound leases
+COLUMNS = (("node", "TEXT"), ("state", "TEXT NOT NULL DEFAULT 'bound'"), ("holder", "TEXT"),
+           ("expires", "REAL"), ("updated", "REAL"))
+CREATING, BOUND = "creating", "bound"
+DEFAULT_RESERVATION_TTL = 3600
+FIELDS = ("ip", "vm", "owner", "created", "node", "state", "holder", "expires", "updated")
 
 
 class Pool:
@@ -88,6 +100,14 @@ class Pool:
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA busy_timeout=30000")
         conn.executescript(SCHEMA)
+        have = {row[1] for row in conn.execute("PRAGMA table_info(leases)")}
+        for column, definition in COLUMNS:
+            if column not in have:
+                try:
+                    conn.execute("ALTER TABLE leases ADD COLUMN %s %s" % (column, definition))
+                except sqlite3.OperationalError as exc:   # a concurrent run added it first
+                    if "duplicate column" not in str(exc):
+                        raise
         return conn
 
     def _candidates(self):
@@ -102,11 +122,15 @@ class Pool:
     def leases(self):
         conn = self._connect()
         try:
-            rows = conn.execute("SELECT ip, vm, owner, created FROM leases WHERE subnet = ? ORDER BY created",
+            rows = conn.execute("SELECT %s FROM leases WHERE subnet = ? ORDER BY created" % ", ".join(FIELDS),
                                 (self.subnet,)).fetchall()
         finally:
             conn.close()
-        return [{"ip": r[0], "vm": r[1], "owner": r[2], "created": r[3]} for r in rows]
+        return [dict(zip(FIELDS, r)) for r in rows]
+
+    def lease(self, vm):
+        """The lease (and reservation) of ``vm``, or None."""
+        return next((lease for lease in self.leases() if lease["vm"] == vm), None)
 
     def free(self, count):
         """The first ``count`` free addresses (what getips.yml prints)."""
@@ -121,9 +145,24 @@ class Pool:
                     break
         return out
 
-    def allocate(self, vm, owner=None, requested=None, dry_run=False):
+    def free_count(self):
+        """How many addresses of the pool are free."""
+        taken = {lease["ip"] for lease in self.leases()}
+        return sum(1 for ip in self._candidates() if str(ip) not in taken)
+
+    def stale(self, existing, now=None):
+        """Leases whose VM is not among ``existing`` (the VM names the nodes reported), leaving out the
+        reservations of creations still in progress (held and not expired)."""
+        now = time.time() if now is None else now
+        names = set(existing)
+        return [lease for lease in self.leases() if lease["vm"] not in names
+                and not (lease["state"] == CREATING and (lease["expires"] or 0) > now)]
+
+    def allocate(self, vm, owner=None, requested=None, dry_run=False, node=None, holder=None, takeover=None,
+                 ttl=DEFAULT_RESERVATION_TTL):
         """Lease an address to ``vm`` (the requested one, or the first free); return (ip, changed).
 
+        With ``holder`` the lease is the name's reservation for a creation run (see the module docstring).
         ``dry_run`` answers which address it would be and writes nothing (check mode)."""
         if not vm:
             raise InvalidInput("a lease needs the VM's name")
@@ -132,10 +171,22 @@ class Pool:
         try:
             conn.execute("BEGIN IMMEDIATE")
             try:
-                ip, changed = self._choose(conn, vm, wanted)
+                now = time.time()
+                row = conn.execute("SELECT %s FROM leases WHERE subnet = ? AND vm = ?" % ", ".join(FIELDS),
+                                   (self.subnet, vm)).fetchone()
+                current = dict(zip(FIELDS, row)) if row else None
+                if current:
+                    ip, changed = self._existing(current, vm, owner, wanted, holder, takeover, now)
+                    sql = ("UPDATE leases SET holder = ?, node = COALESCE(?, node), expires = ?, updated = ? "
+                           "WHERE subnet = ? AND vm = ?", (holder, node, now + ttl, now, self.subnet, vm))
+                else:
+                    ip, changed = self._choose(conn, wanted), True
+                    sql = ("INSERT INTO leases (subnet, ip, vm, owner, created, node, state, holder, expires, updated) "
+                           "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                           (self.subnet, ip, vm, owner, now, node, CREATING if holder else BOUND, holder,
+                            now + ttl if holder else None, now))
                 if changed and not dry_run:
-                    conn.execute("INSERT INTO leases (subnet, ip, vm, owner, created) VALUES (?, ?, ?, ?, ?)",
-                                 (self.subnet, ip, vm, owner, time.time()))
+                    conn.execute(*sql)
                     conn.execute("COMMIT")
                 else:
                     conn.execute("ROLLBACK")
@@ -148,36 +199,85 @@ class Pool:
         finally:
             conn.close()
 
-    def _choose(self, conn, vm, wanted):
-        row = conn.execute("SELECT ip FROM leases WHERE subnet = ? AND vm = ?", (self.subnet, vm)).fetchone()
-        if row:
-            if wanted and row[0] != str(wanted):
-                raise InvalidInput("%s already holds %s in %s; delete the VM or ask for %s" % (
-                    vm, row[0], self.subnet, row[0]))
-            return row[0], False
+    def _existing(self, current, vm, owner, wanted, holder, takeover, now):
+        """Asking again for ``vm``'s lease: the same answer (unchanged), the inherited reservation of a dead
+        run (changed), or a refusal."""
+        if wanted and current["ip"] != str(wanted):
+            raise InvalidInput("%s already holds %s in %s; delete the VM or ask for %s" % (
+                vm, current["ip"], self.subnet, current["ip"]))
+        if current["state"] != CREATING or not holder or current["holder"] == holder:
+            return current["ip"], False   # a VM's lease: who may act on the VM is the VM's own check
+        if owner and current["owner"] and owner != current["owner"]:
+            raise InvalidInput("the name %s is taken: choose another name; nothing was changed" % vm)
+        expired = (current["expires"] or 0) <= now
+        if not expired and takeover != current["holder"]:
+            raise InvalidInput(
+                "%s is being created by another run (%s, on node %s, since %s): wait for it to finish; a run that "
+                "was killed is found dead when the same controller runs the request again, and its reservation "
+                "expires at %s; nothing was changed" % (
+                    vm, current["holder"], current["node"] or "-", _utc(current["updated"] or current["created"]),
+                    _utc(current["expires"])))
+        return current["ip"], True
+
+    def _choose(self, conn, wanted):
         taken = {r[0] for r in conn.execute("SELECT ip FROM leases WHERE subnet = ?", (self.subnet,))}
         if wanted:
             if str(wanted) in taken:
                 raise InvalidInput("%s is already leased in %s: choose a free one (getips.yml lists them)"
                                    % (wanted, self.subnet))
-            return str(wanted), True
+            return str(wanted)
         ip = next((c for c in self._candidates() if str(c) not in taken), None)
         if ip is None:
             raise OperationFailed("no free address left in %s: widen the range or release leases" % self.subnet)
-        return str(ip), True
+        return str(ip)
 
-    def release(self, vm, dry_run=False):
-        """Give back ``vm``'s lease; return the address, or None when it had none."""
+    def bind(self, vm, holder=None, dry_run=False):
+        """The creation of ``vm`` is finished: its reservation becomes the VM's lease. Return (ip, changed);
+        a reservation held by another run is refused."""
         conn = self._connect()
         try:
             conn.execute("BEGIN IMMEDIATE")
-            row = conn.execute("SELECT ip FROM leases WHERE subnet = ? AND vm = ?", (self.subnet, vm)).fetchone()
+            row = conn.execute("SELECT ip, state, holder FROM leases WHERE subnet = ? AND vm = ?",
+                               (self.subnet, vm)).fetchone()
+            if row is None:
+                conn.execute("ROLLBACK")
+                raise NotFound("%s holds no lease in %s: lease it first" % (vm, self.subnet))
+            ip, state, current = row
+            if state == CREATING and holder and current != holder:
+                conn.execute("ROLLBACK")
+                raise InvalidInput("%s is reserved by another run (%s), not by %s: nothing was changed"
+                                   % (vm, current, holder))
+            changed = state != BOUND
+            if changed and not dry_run:
+                conn.execute("UPDATE leases SET state = ?, holder = NULL, expires = NULL, updated = ? "
+                             "WHERE subnet = ? AND vm = ?", (BOUND, time.time(), self.subnet, vm))
+            conn.execute("COMMIT")
+            return ip, changed
+        finally:
+            conn.close()
+
+    def release(self, vm, dry_run=False, older_than=None):
+        """Give back ``vm``'s lease; return the address, or None when it had none.
+
+        ``older_than`` (a time): only a lease not touched since then (what a reconciliation surveyed as
+        stale; a lease renewed since belongs to a run that began after the survey)."""
+        conn = self._connect()
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            row = conn.execute("SELECT ip, COALESCE(updated, created) FROM leases WHERE subnet = ? AND vm = ?",
+                               (self.subnet, vm)).fetchone()
+            if row and older_than is not None and row[1] >= older_than:
+                row = None
             if row and not dry_run:
                 conn.execute("DELETE FROM leases WHERE subnet = ? AND vm = ?", (self.subnet, vm))
             conn.execute("COMMIT")
             return row[0] if row else None
         finally:
             conn.close()
+
+
+def _utc(stamp):
+    return time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(stamp)) if stamp else "-"
 
 
 # the options every module of the pool takes (doc fragment cloud1.iaas.ip_pool)

@@ -6,7 +6,7 @@ import multiprocessing
 
 import pytest
 
-from ansible_collections.cloud1.iaas.plugins.module_utils.errors import InvalidInput, OperationFailed
+from ansible_collections.cloud1.iaas.plugins.module_utils.errors import InvalidInput, NotFound, OperationFailed
 from ansible_collections.cloud1.iaas.plugins.module_utils.state.leases import Pool
 
 
@@ -90,3 +90,114 @@ def test_dry_run_writes_nothing(tmp_path):
     assert p.allocate("a", dry_run=True) == ("10.77.0.100", False)
     assert p.release("a", dry_run=True) == "10.77.0.100"
     assert [lease["vm"] for lease in p.leases()] == ["a"]
+
+
+# -- the name's reservation by a creation run ---------------------------------------------------------
+
+def test_a_second_run_for_a_name_is_refused_while_the_first_holds_it(tmp_path):
+    p = pool(tmp_path, first="10.77.0.100")
+    assert p.allocate("web1", owner="alice", node="node1", holder="run-a") == ("10.77.0.100", True)
+    held = p.lease("web1")
+    assert (held["state"], held["holder"], held["node"], held["owner"]) == ("creating", "run-a", "node1", "alice")
+    with pytest.raises(InvalidInput, match="web1 is being created by another run .run-a, on node node1"):
+        p.allocate("web1", owner="alice", node="node2", holder="run-b")
+    with pytest.raises(InvalidInput, match="the name web1 is taken"):
+        p.allocate("web1", owner="mallory", holder="run-c", takeover="run-a")
+    assert p.allocate("web1", owner="alice", node="node1", holder="run-a") == ("10.77.0.100", False)
+    assert p.lease("web1") == held   # refusals and the holder's own rerun changed nothing
+
+
+def test_a_dead_runs_reservation_passes_to_the_run_that_names_it(tmp_path):
+    p = pool(tmp_path, first="10.77.0.100")
+    p.allocate("web1", owner="alice", node="node1", holder="run-a")
+    with pytest.raises(InvalidInput, match="being created by another run"):
+        p.allocate("web1", owner="alice", holder="run-b", takeover="run-x")   # not the holder: refused
+    assert p.allocate("web1", owner="alice", holder="run-b", takeover="run-a") == ("10.77.0.100", True)
+    now = p.lease("web1")
+    assert (now["holder"], now["node"], now["state"]) == ("run-b", "node1", "creating")   # the node is kept
+    assert p.allocate("web1", owner="alice", holder="run-b", dry_run=True) == ("10.77.0.100", False)
+
+
+def test_an_expired_reservation_passes_without_takeover(tmp_path):
+    p = pool(tmp_path, first="10.77.0.100")
+    p.allocate("web1", owner="alice", holder="run-a", ttl=-1)
+    assert p.allocate("web1", owner="alice", holder="run-b") == ("10.77.0.100", True)
+    assert p.lease("web1")["holder"] == "run-b"
+
+
+def test_bind_ends_the_reservation_and_is_idempotent(tmp_path):
+    p = pool(tmp_path, first="10.77.0.100")
+    p.allocate("web1", owner="alice", holder="run-a")
+    with pytest.raises(InvalidInput, match="reserved by another run .run-a."):
+        p.bind("web1", holder="run-b")
+    assert p.bind("web1", holder="run-a", dry_run=True) == ("10.77.0.100", True)
+    assert p.lease("web1")["state"] == "creating"
+    assert p.bind("web1", holder="run-a") == ("10.77.0.100", True)
+    lease = p.lease("web1")
+    assert (lease["state"], lease["holder"], lease["expires"]) == ("bound", None, None)
+    assert p.bind("web1", holder="run-a") == ("10.77.0.100", False)
+    # a bound lease is the VM's: a later run asking for it (a rerun, the VM exists) gets it unchanged
+    assert p.allocate("web1", owner="alice", holder="run-c") == ("10.77.0.100", False)
+    assert p.lease("web1")["state"] == "bound"
+    with pytest.raises(NotFound, match="holds no lease"):
+        p.bind("web2")
+
+
+def test_stale_leases_leave_out_creations_in_progress(tmp_path):
+    p = pool(tmp_path, first="10.77.0.100")
+    p.allocate("web1")                              # bound, its VM exists
+    p.allocate("gone")                              # bound, its VM was deleted outside the playbooks
+    p.allocate("new", holder="run-a")               # a creation in progress: no VM yet
+    p.allocate("dead", holder="run-b", ttl=-1)      # a reservation that expired
+    assert [lease["vm"] for lease in p.stale(["web1"])] == ["gone", "dead"]
+    assert p.stale(["web1", "gone", "new", "dead"]) == []
+
+
+def test_release_older_than_spares_a_lease_touched_since(tmp_path):
+    p = pool(tmp_path, first="10.77.0.100")
+    p.allocate("old")
+    survey = p.lease("old")["updated"] + 0.001
+    p.allocate("young")
+    young = p.lease("young")["updated"]
+    assert p.release("young", older_than=young) is None        # touched at (not before) that time: kept
+    assert p.release("old", older_than=survey) == "10.77.0.100"
+    assert [lease["vm"] for lease in p.leases()] == ["young"]
+
+
+def test_free_count_says_how_many_are_left(tmp_path):
+    p = pool(tmp_path, first="10.77.0.200", last="10.77.0.203")
+    assert p.free_count() == 4
+    p.allocate("a")
+    assert p.free_count() == 3 and p.free(10) == ["10.77.0.201", "10.77.0.202", "10.77.0.203"]
+
+
+def test_a_database_of_the_first_release_gains_the_new_columns(tmp_path):
+    import sqlite3
+    db = str(tmp_path / "leases.db")
+    conn = sqlite3.connect(db)
+    conn.executescript("CREATE TABLE leases (subnet TEXT NOT NULL, ip TEXT NOT NULL, vm TEXT NOT NULL, owner TEXT, "
+                       "created REAL NOT NULL, PRIMARY KEY (subnet, ip));"
+                       "INSERT INTO leases VALUES ('10.77.0.0/24', '10.77.0.150', 'web1', 'alice', 1.0);")
+    conn.commit()
+    conn.close()
+    p = Pool(db, "10.77.0.0/24")
+    lease = p.lease("web1")
+    assert (lease["ip"], lease["state"], lease["holder"]) == ("10.77.0.150", "bound", None)
+    assert p.allocate("web1", owner="alice", holder="run-a") == ("10.77.0.150", False)
+
+
+def _reserve(args):
+    db, holder = args
+    try:
+        return Pool(db, "10.77.0.0/24").allocate("same", owner="alice", holder=holder)[0]
+    except InvalidInput as exc:
+        return exc.message
+
+
+def test_concurrent_runs_for_one_name_exactly_one_wins(tmp_path):
+    db = str(tmp_path / "leases.db")
+    Pool(db, "10.77.0.0/24").leases()
+    with multiprocessing.get_context("fork").Pool(8) as workers:
+        answers = workers.map(_reserve, [(db, "run-%d" % i) for i in range(8)])
+    winners = [a for a in answers if "being created" not in a]
+    assert len(winners) == 1 and len(Pool(db, "10.77.0.0/24").leases()) == 1
