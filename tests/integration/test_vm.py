@@ -193,3 +193,26 @@ def test_module_through_ansible_check_mode_and_diff(task, tmp_path):
     assert res["failed"] and "is not valid" in res["msg"] and res["error"] == "InvalidInput"
     res = task("cloud1.iaas.vm", {"uri": uri, "name": "vm1", "state": "sideways"})
     assert res["failed"] and "value of state must be one of" in res["msg"]
+
+
+def test_an_image_that_is_a_vms_disk_is_refused_and_nothing_changes(conn):
+    """createexistingvm's img= names a base image, never another VM's disk (a copy of a VM is source_vm)."""
+    client = LibvirtClient("test:///default", conn=conn)
+    vm.ensure(dict(NEW, state="stopped"), conn=conn)
+    before = snapshot(conn)
+    with pytest.raises(errors.InvalidInput, match="image /images/web1.qcow2 is the disk of VM web1, not a base image"):
+        vm.ensure(dict(NEW, name="web2", image="web1.qcow2", clone="full"), conn=conn)
+    assert snapshot(conn) == before
+    assert storage.find_volume(client, "/images/web2.qcow2") is None
+
+
+def test_a_disk_that_backs_another_vms_disk_is_not_deleted(conn):
+    """Deleting a VM whose disk is the backing file of a linked copy is refused before anything changes."""
+    vm.ensure(dict(NEW, state="stopped"), conn=conn)
+    vm.ensure(dict(NEW, name="web2", image=None, source_vm="web1", clone="linked", state="stopped"), conn=conn)
+    before = snapshot(conn)
+    with pytest.raises(errors.InvalidInput, match="web1's disk /images/web1.qcow2 is the backing file of /images/web2.qcow2"):
+        vm.ensure(dict(BASE, name="web1", state="absent"), conn=conn)
+    assert snapshot(conn) == before
+    vm.ensure(dict(BASE, name="web2", state="absent"), conn=conn)
+    assert vm.ensure(dict(BASE, name="web1", state="absent"), conn=conn)["changed"] is True

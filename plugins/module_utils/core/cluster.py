@@ -69,3 +69,21 @@ def by_node(results_by_node):
 def addresses_in_use(results_by_node):
     """Static addresses the VMs hold according to their metadata."""
     return sorted({(vm.get("metadata") or {}).get("ip") for vm in cluster_vms(results_by_node)} - {None, ""})
+
+
+def image_users(results_by_node, image, exclude=()):
+    """The VMs (names) that need the image file ``image`` (a path): made from it (their metadata names it; a
+    linked copy backs onto it) or running it as their disk. A VM in ``exclude`` (a full copy just made of it)
+    does not count. Deleting the image is safe only when this is empty."""
+    base = str(image).rstrip("/")
+    name = base.rsplit("/", 1)[-1]
+    users = set()
+    for vm in cluster_vms(results_by_node):
+        if vm["name"] in exclude:
+            continue
+        made_from = str((vm.get("metadata") or {}).get("image") or "")
+        if made_from == base or (made_from.rsplit("/", 1)[-1] == name and not made_from.startswith("vm:")):
+            users.add(vm["name"])
+        if any((d.get("source") or "") == base for d in vm.get("disks") or []):
+            users.add(vm["name"])
+    return sorted(users)

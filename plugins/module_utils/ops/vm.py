@@ -157,7 +157,22 @@ class VmExecutor:
             if not path.startswith(image_dir.rstrip("/") + "/"):
                 raise InvalidInput("image %s resolves to %s, outside the image directory %s"
                                    % (spec["image"], path, image_dir))
+        self._not_a_vm_disk(spec["image"], path)
         return path, {}
+
+    def _not_a_vm_disk(self, image, path):
+        """A base image is never a VM's disk: not in the VMs' disk directory, not any VM's disk on this node."""
+        real = os.path.realpath(path)
+        why = None
+        disk_dir = os.path.realpath(self.params["disk_dir"])
+        if os.path.dirname(real) == disk_dir != os.path.realpath(self.params["image_dir"]):
+            why = "lies in the VMs' disk directory %s" % self.params["disk_dir"]
+        for dom in self.c.domains():
+            if any(d["source"] and os.path.realpath(d["source"]) == real for d in dom.describe(config=True)["disks"]):
+                why = "is the disk of VM %s" % dom.name
+        if why:
+            raise InvalidInput("image %s %s, not a base image: to copy a VM give its name as source_vm (shut off); "
+                               "nothing was changed" % (image, why))
 
     def create(self):
         spec, params = self.spec, self.params
@@ -304,24 +319,33 @@ class VmExecutor:
 
     def absent(self, dom, info):
         name, log = self.spec["name"], self.log
+        if not self.params.get("keep_disks"):   # before anything changes: no other VM's disk builds on these
+            for disk in self._deletable(info):
+                users = storage.dependents(self.c, disk)
+                if users:
+                    raise InvalidInput("%s's disk %s is the backing file of %s: delete that VM first (or keep the "
+                                       "disks with keep_disks); nothing was changed" % (name, disk, ", ".join(users)))
         if rules.is_active(info["state"]):
             log.change("power off %s" % name, dom.destroy)
         if info["persistent"]:
             log.change("undefine %s" % name, dom.undefine)
+        deletable = [] if self.params.get("keep_disks") else self._deletable(info)
         kept = []
         disk_dir = os.path.normpath(self.params["disk_dir"])
-        for disk in info["disks"]:
-            src = disk["source"]
-            if disk["device"] != "disk" or not src:
-                continue
-            if self.params.get("keep_disks"):
-                kept.append(src)
-            elif os.path.dirname(os.path.normpath(src)) != disk_dir:
-                kept.append(src)
-                log.note("kept %s: it is not under disk_dir %s" % (src, disk_dir))
-            else:
+        for src in (d["source"] for d in info["disks"] if d["device"] == "disk" and d["source"]):
+            if src in deletable:
                 log.change("delete disk %s" % src, storage.delete_volume, self.c, src)
+                continue
+            kept.append(src)
+            if not self.params.get("keep_disks"):
+                log.note("kept %s: it is not under disk_dir %s" % (src, disk_dir))
         return kept
+
+    def _deletable(self, info):
+        """The VM's disks that deleting it removes: those under disk_dir."""
+        disk_dir = os.path.normpath(self.params["disk_dir"])
+        return [d["source"] for d in info["disks"] if d["device"] == "disk" and d["source"]
+                and os.path.dirname(os.path.normpath(d["source"])) == disk_dir]
 
 
 def ensure(params, check_mode=False, conn=None):

@@ -139,6 +139,21 @@ def resize_volume(client, path, size_bytes):
         vol.resize(int(size_bytes), 0)
 
 
+def dependents(client, path):
+    """The volumes in ``path``'s directory whose backing file is ``path`` (linked clones of it, made from a
+    VM's disk by clonevm.yml clone=linked): deleting ``path`` would break them."""
+    pool = refresh(client, pool_for_dir(client, os.path.dirname(path)))
+    real = os.path.realpath(path)
+    with libvirt_errors("list the disks next to %s" % path, client.uri):
+        volumes = pool.listAllVolumes(0)
+    found = []
+    for vol in volumes:
+        backing = volume_info(vol)["backing"]
+        if backing and os.path.realpath(backing) == real:
+            found.append(vol.path())
+    return sorted(found)
+
+
 def delete_volume(client, path):
     """Delete the volume at ``path``; True when there was one."""
     vol = find_volume(client, path)

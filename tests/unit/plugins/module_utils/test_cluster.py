@@ -58,3 +58,16 @@ def test_decide_from_plain_node_facts():
     assert decision["node"] == "node2"
     assert decision["reasons"]["node3"] == ["rejected: node is not alive"]
     assert decide(facts, vcpus=64, memory_mib=512)["node"] is None
+
+
+def test_image_users_are_the_vms_made_from_it_or_running_it():
+    base = "/var/lib/cloud1/images/base/export.qcow2"
+    made = dict(vm("web1"), metadata={"image": base}, disks=[{"source": "/var/lib/cloud1/images/web1.qcow2"}])
+    copy = dict(vm("web2"), metadata={"image": "vm:web1"}, disks=[{"source": "/var/lib/cloud1/images/web2.qcow2"}])
+    runs_it = dict(vm("odd"), metadata={}, disks=[{"source": base}, {"source": None}])
+    linked_elsewhere = dict(vm("web3"), metadata={"image": "/srv/other/export.qcow2"}, disks=[])
+    results = {"node1": {"vms": [made, copy]}, "node2": {"vms": [runs_it, linked_elsewhere]}, "node3": None}
+    assert cluster.image_users(results, base) == ["odd", "web1", "web3"]   # same file name: counted, to be safe
+    assert cluster.image_users(results, base, exclude=["web1", "odd", "web3"]) == []
+    assert cluster.image_users(results, "/var/lib/cloud1/images/base/other.qcow2") == []
+    assert cluster.image_users({}, base) == []
