@@ -207,6 +207,15 @@ def leases():
     return [tuple(x) for x in json.loads(res.stdout or "[]")]
 
 
+def lease_state(vm):
+    """The state of ``vm``'s lease (creating, bound), or None."""
+    master = sorted(inventory()["all"]["children"]["master"]["hosts"])[0]
+    query = ("import sqlite3; r = sqlite3.connect('/var/lib/cloud1/state/leases.db').execute("
+             "'SELECT state FROM leases WHERE vm = ?', (%r,)).fetchone(); print(r[0] if r else '')" % vm)
+    res = ssh_node(master, "python3 -c \"%s\"" % query)
+    return res.stdout.strip() or None
+
+
 def disks():
     """Files in the VM disk directory (shared storage: one listing serves every node). Names only: the
     disks of running VMs change size as their guests write."""

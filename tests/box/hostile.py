@@ -39,6 +39,13 @@ CASES = [
     ("clonevm.yml", {"vm": "h1", "source": "ghost"}, "no VM named ghost"),
     ("deletevm.yml", {"vm": "ghost"}, "no VM named ghost"),
     ("vm_state.yml", {"vm": "web1", "operation": "explode"}, "operation must be one of"),
+    # createexistingvm's img= is an image of the image directory, never a VM's disk; an image VMs need stays
+    ("createexistingvm.yml", {"vm": "h1", "img": "/var/lib/cloud1/images/web1.qcow2"}, "outside the image directory"),
+    ("createexistingvm.yml", {"vm": "h1", "img": "../web1.qcow2"}, "must not contain '..'"),
+    ("createexistingvm.yml", {"vm": "h1", "img": "web1.qcow2"}, "does not exist"),
+    ("createexistingvm.yml", {"vm": "h1", "img": "debian12.qcow2", "job_type": "create"},
+     "job_type=create would delete the image debian12.qcow2, which web1"),
+    ("getips.yml", {"count": 0}, "count must be at least 1"),
 ]
 
 

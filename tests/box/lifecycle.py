@@ -7,7 +7,12 @@
               nothing; the cluster inventory plugin reaches it as owner_alice; userdetails reads and modifies
   states      every seed lifecycle command reaches its state (shutdown, start, pause, resume, reboot, destroy)
   clone       a clone of stopped web1 boots at its own address with its own hostname and identity; deleted
-  concurrent  3 createvm runs at once get 3 different addresses and 3 VMs that answer SSH; deleted in parallel
+  concurrent  6 createvm runs at once get 6 different addresses and 6 VMs that answer SSH, and a 7th for one of
+              their names is refused (exactly one of the pair wins); getips says count asked and free; deleted
+              in parallel
+  killed      createvm SIGKILLed after its clone: the rerun inherits the dead run's reservation, replaces
+              its stale disk and converges; a VM deleted outside the playbooks leaves a stale lease that
+              getips.yml reports and reconcile=true frees
   existing    createexistingvm.yml job_type=deleteclone: web2 from stopped web1's disk, then web1 deleted
   delete      deletevm removes web2's domain and disk and releases its address
   rescue      a createvm that fails after the lease (SSH must answer within 1 s) removes the VM, its disk
@@ -16,8 +21,12 @@
 
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
+
+import libvirt
 
 import boxlib
 
@@ -108,32 +117,107 @@ def clone():
     boxlib.check(rc == 0 and boxlib.wait_ssh(web1), "web1 back up after the clone")
 
 
+def _createvm(name, **popen):
+    return subprocess.Popen([boxlib.ANSIBLE_PLAYBOOK, "-i", boxlib.INVENTORY,
+                             os.path.join(boxlib.REPO, "playbooks", "createvm.yml"), "-e", "owner=carol",
+                             "-e", "memory=256", "-e", "cpu=1", "-e", "vm=%s" % name],
+                            cwd=boxlib.REPO, env=dict(os.environ, ANSIBLE_NOCOLOR="1"), stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True, **popen)
+
+
 def concurrent():
-    names = ["con1", "con2", "con3"]
-    base = [boxlib.ANSIBLE_PLAYBOOK, "-i", boxlib.INVENTORY, os.path.join(boxlib.REPO, "playbooks", "createvm.yml"),
-            "-e", "owner=carol", "-e", "memory=256", "-e", "cpu=1"]
-    env = dict(os.environ, ANSIBLE_NOCOLOR="1")
-    procs = [subprocess.Popen(base + ["-e", "vm=%s" % n], cwd=boxlib.REPO, env=env, stdout=subprocess.PIPE,
-                              stderr=subprocess.STDOUT, text=True) for n in names]
-    outs = [p.communicate(timeout=1200)[0] for p in procs]
-    boxlib.check(all(p.returncode == 0 for p in procs), "3 concurrent createvm.yml runs succeeded")
-    for p, out in zip(procs, outs):
-        if p.returncode != 0:
+    """6 concurrent createvm runs with distinct names, plus a second run for one of the names: the 6 get 6
+    addresses and 6 VMs that answer SSH; of the same-name pair exactly one wins, the other is refused."""
+    names = ["con%d" % i for i in range(1, 7)]
+    procs = [_createvm(n) for n in names] + [_createvm(names[0])]
+    outs = [p.communicate(timeout=1800)[0] for p in procs]
+    rcs = [p.returncode for p in procs]
+    boxlib.check(all(rc == 0 for rc in rcs[1:6]), "5 concurrent createvm.yml runs of distinct names succeeded")
+    pair = [(rcs[0], outs[0]), (rcs[6], outs[6])]
+    won = [rc for rc, _out in pair if rc == 0]
+    lost = [out for rc, out in pair if rc != 0]
+    boxlib.check(len(won) == 1 and len(lost) == 1 and "con1 is being created by another run" in lost[0],
+                 "the same-name pair (con1 twice at once): exactly one run wins, the other is refused as "
+                 "'being created by another run'")
+    for rc, out in zip(rcs, outs):
+        if rc != 0 and "being created by another run" not in out:
             print(out[-3000:])
     ips = [lease_of(n) for n in names]
-    boxlib.check(None not in ips and len(set(ips)) == 3, "3 different addresses: %s" % ips)
+    boxlib.check(None not in ips and len(set(ips)) == 6, "6 different addresses: %s" % ips)
     for n, ip in zip(names, ips):
         boxlib.check(ip is not None and guest(ip, "hostname") == n, "%s answers SSH at %s" % (n, ip))
+    boxlib.check(all(boxlib.lease_state(n) == "bound" for n in names), "every lease is bound to its VM")
+    rc, out, _took = boxlib.playbook("getips.yml", {"count": 250})
+    boxlib.check(rc == 0 and "free addresses, 250 asked for" in out,
+                 "getips.yml count=250 says how many are free and how many were asked for")
     procs = [subprocess.Popen([boxlib.ANSIBLE_PLAYBOOK, "-i", boxlib.INVENTORY,
                                os.path.join(boxlib.REPO, "playbooks", "deletevm.yml"), "-e", "vm=%s" % n],
-                              cwd=boxlib.REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                              cwd=boxlib.REPO, env=dict(os.environ, ANSIBLE_NOCOLOR="1"), stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT, text=True)
              for n in names]
     for p in procs:
         p.communicate(timeout=600)
-    boxlib.check(all(p.returncode == 0 for p in procs), "3 concurrent deletevm.yml runs succeeded")
+    boxlib.check(all(p.returncode == 0 for p in procs), "6 concurrent deletevm.yml runs succeeded")
     left = [vm for _ip, vm in boxlib.leases() if vm in names]
     gone = all(boxlib.vm_state(n)[1] == "absent" for n in names)
-    boxlib.check(gone and not left, "their domains are gone and their addresses released")
+    boxlib.check(gone and not left and not [d for d in boxlib.disks() if d.startswith("con")],
+                 "their domains and disks are gone and their addresses released")
+
+
+def killed():
+    """createvm killed (SIGKILL to the whole run) between its clone and the VM's definition leaves a reservation
+    and a stale disk; the same request again takes the dead run's reservation over and converges. A VM deleted
+    outside the playbooks leaves a stale lease: getips.yml reports it and reconcile=true frees it."""
+    proc = _createvm("kill1", start_new_session=True)
+    seen = False
+    for _ in range(600):
+        if "kill1.qcow2" in boxlib.disks():
+            seen = True
+            break
+        if proc.poll() is not None:
+            break
+        time.sleep(0.5)
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGKILL)
+    else:
+        print(proc.communicate()[0][-3000:])   # it ended by itself: show why
+    proc.communicate()
+    boxlib.check(seen and boxlib.vm_state("kill1")[1] == "absent" and boxlib.lease_state("kill1") == "creating",
+                 "killed after its clone: a disk, no domain, the name still reserved by the dead run")
+    rc, out, took = boxlib.playbook("createvm.yml", {"vm": "kill1", "owner": "carol", "memory": 256, "cpu": 1})
+    # the killed run's module goes on on the node: the rerun waits for it (the node's per-VM lock), then
+    # replaces the disk it left or finds the VM it finished
+    boxlib.check(rc == 0 and "this run inherits its reservation" in out,
+                 "the rerun takes the dead run's reservation over and converges (%.1fs)" % took)
+    if rc != 0:
+        print(out[-3000:])
+    ip = lease_of("kill1")
+    boxlib.check(ip is not None and guest(ip, "hostname") == "kill1" and boxlib.lease_state("kill1") == "bound",
+                 "kill1 answers SSH at %s; its lease is bound" % ip)
+    boxlib.check([d for d in boxlib.disks() if d.startswith("kill1")] == ["kill1.qcow2"],
+                 "one disk of kill1, no orphan")
+    # deleted outside the playbooks: libvirt undefines it, the disk goes by hand
+    for node, uri in boxlib.node_uris().items():
+        conn = libvirt.open(uri)
+        try:
+            dom = conn.lookupByName("kill1")
+            dom.destroy()
+            dom.undefine()
+        except libvirt.libvirtError:
+            pass
+        finally:
+            conn.close()
+    boxlib.ssh_node(sorted(boxlib.node_uris())[0], "rm -f %s/kill1.qcow2" % boxlib.box_vars().get(
+        "cloud1_disk_dir", "/var/lib/cloud1/images"))
+    rc, out, _took = boxlib.playbook("getips.yml")
+    boxlib.check(rc == 0 and "kill1 %s" % ip in out and "reconcile=true" in out and lease_of("kill1") == ip,
+                 "getips.yml reports kill1's stale lease %s and keeps it" % ip)
+    rc, out, _took = boxlib.playbook("getips.yml", {"reconcile": True})
+    boxlib.check(rc == 0 and lease_of("kill1") is None and lease_of("web1") is not None,
+                 "getips.yml reconcile=true frees it (and only it)")
+    rc, out, _took = boxlib.playbook("getips.yml")
+    boxlib.check(rc == 0 and "Stale leases" in out and boxlib.recap_changed(out, "node0") == 0,
+                 "getips.yml afterwards: nothing stale, nothing changed")
 
 
 def existing():
@@ -181,6 +265,6 @@ def rescue():
 if __name__ == "__main__":
     for phase in sys.argv[1:]:
         boxlib.log("== phase %s" % phase)
-        {"placed": placed, "states": states, "clone": clone, "concurrent": concurrent, "existing": existing,
-         "delete": delete, "rescue": rescue}[phase]()
+        {"placed": placed, "states": states, "clone": clone, "concurrent": concurrent, "killed": killed,
+         "existing": existing, "delete": delete, "rescue": rescue}[phase]()
     boxlib.finish()

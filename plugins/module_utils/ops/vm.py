@@ -12,6 +12,7 @@ the wanted state. A failed step removes what this run created, so the node is le
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import time
@@ -26,7 +27,7 @@ from ansible_collections.cloud1.iaas.plugins.module_utils.errors import (
 )
 from ansible_collections.cloud1.iaas.plugins.module_utils.ops.actions import ActionLog
 from ansible_collections.cloud1.iaas.plugins.module_utils.ops.entry import TOPOLOGY_SPEC, vm_argument_spec
-from ansible_collections.cloud1.iaas.plugins.module_utils.virt import storage, sysprep
+from ansible_collections.cloud1.iaas.plugins.module_utils.virt import locks, storage, sysprep
 from ansible_collections.cloud1.iaas.plugins.module_utils.virt.client import LibvirtClient
 from ansible_collections.cloud1.iaas.plugins.module_utils.virt.wait import Waiter
 
@@ -351,7 +352,9 @@ class VmExecutor:
 def ensure(params, check_mode=False, conn=None):
     """The ``vm`` module: make the VM match ``params``; return the result dict."""
     spec = vmspec.validate(params)
-    with LibvirtClient(params.get("uri") or "qemu:///system", conn=conn) as client:
+    # one changer per VM and node: a module left running by a killed run finishes before this one acts
+    guard = contextlib.nullcontext() if check_mode else locks.vm_lock(spec["name"])
+    with guard, LibvirtClient(params.get("uri") or "qemu:///system", conn=conn) as client:
         ex = VmExecutor(client, spec, params, check_mode)
         dom = client.find(spec["name"])
         before_info = dom.describe(config=True) if dom is not None else None
