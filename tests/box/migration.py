@@ -128,6 +128,46 @@ def kill():
                  "its snapshot is defined on the source again: %s" % snapshots())
 
 
+CRASH = """
+import sys
+sys.path.insert(0, '/tmp/cloud1-crash')
+from ansible_collections.cloud1.iaas.plugins.module_utils.virt import migration
+from ansible_collections.cloud1.iaas.plugins.module_utils.virt.client import LibvirtClient
+with LibvirtClient('qemu:///system') as c:
+    dom = c.lookup('%s')
+    print(len(migration.lift_snapshots(dom, dom.describe())), migration.stash_path(dom.describe()))
+""" % VM
+
+
+def crash():
+    """A migration that dies right after lifting the snapshots (the collection's own lift_snapshots, run on node1
+    and then nothing more) loses no snapshot: the metadata is on the shared disk, and migrate.yml run again
+    defines it first and carries it along."""
+    boxlib.ssh_node("node1", "rm -rf /tmp/cloud1-crash && mkdir -p /tmp/cloud1-crash")
+    subprocess.run(["scp", "-q", "-F", os.path.join(boxlib.BOX, "ssh_config"), "-r",
+                    os.path.join(boxlib.REPO, "build", "collections", "ansible_collections"), "node1:/tmp/cloud1-crash/"],
+                   check=False, timeout=120)
+    res = subprocess.run(["ssh", "-F", os.path.join(boxlib.BOX, "ssh_config"), "node1", "/usr/bin/python3", "-"],
+                         input=CRASH, capture_output=True, text=True, timeout=120, check=False)
+    lifted, _, stash = res.stdout.strip().partition(" ")
+    kept = boxlib.ssh_node("node0", "cat %s" % stash).stdout if stash else ""
+    boxlib.check(lifted == "1" and snapshots() == {"node1": []} and "before-move" in kept,
+                 "the interrupted migration left mig1 without snapshot metadata, kept in %s (read on node0 too: "
+                 "shared storage)" % (stash or res.stderr[-300:]))
+    rc, out, took = migrate("node0")
+    flat = re.sub(r"\s+", " ", out)
+    boxlib.check(rc == 0 and "defined again on node1 the snapshot(s) an interrupted migration kept aside: before-move"
+                 in flat, "migrate.yml run again defines the kept snapshot first, then moves (%.1fs)" % took)
+    if rc != 0:
+        print(out[-3000:])
+    gone = boxlib.ssh_node("node0", "test -e %s && echo kept || echo gone" % stash).stdout.strip()
+    boxlib.check(snapshots() == {"node0": ["before-move"]} and gone == "gone",
+                 "the snapshot came along to node0 and the stash is gone: %s, %s" % (snapshots(), gone))
+    rc, _out, _took = migrate("node1")
+    boxlib.check(rc == 0 and where() == {"node1": (1, True)}, "mig1 back on node1 for the next phase")
+    boxlib.ssh_node("node1", "rm -rf /tmp/cloud1-crash")
+
+
 def timeout():
     rc, out, took = migrate("node2", bandwidth=2, timeout=4, timeout_action="abort")
     flat = re.sub(r"\s+", " ", out)

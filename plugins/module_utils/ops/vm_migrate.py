@@ -66,10 +66,15 @@ def _move(src, dest, req, params, check_mode):
         raise InvalidInput("%s is already on %s: the destination is the node it runs on, there is nothing to "
                            "move; choose another node" % (name, src_host))
     if dom is None:
-        if dest.find(name) is None:
+        there = dest.find(name)
+        if there is None:
             raise NotFound("VM %s is neither on %s nor on %s" % (name, src_host, dest_host), name=name)
+        there_info = there.describe()
+        tenancy.check_access(name, there_info["metadata"].get("owner"), params.get("owner"))
+        _restore(log, there, there_info, dest_host)
         log.note("%s is already on %s" % (name, dest_host))
         return log.result(name=name, source=src_host, node=dest_host, msg="%s is already on %s" % (name, dest_host))
+    _restore(log, dom, info, src_host)
     kind = migration.kind(name, info["state"])
     checks = [("destination", True, "%s answers (libvirt %s)" % (dest_host, req["dest"]))]
     if dest.find(name) is not None:
@@ -104,3 +109,17 @@ def _move(src, dest, req, params, check_mode):
     result.update(node=dest_host, state=moved["state"], persistent=moved["persistent"],
                   still_on_source=src.find(name) is not None, wall_time_s=round(time.monotonic() - t0, 2), **done)
     return log.result(before, after, **result)
+
+
+def _restore(log, dom, info, host):
+    """Snapshot metadata an interrupted migration of this VM left in its stash is defined again first."""
+    if log.check:
+        pending = moving.read_stash(moving.stash_path(info), info["uuid"])
+        if pending:
+            log.change("define again the %d snapshot(s) of %s an interrupted migration kept in %s" % (
+                len(pending), info["name"], moving.stash_path(info)))
+        return
+    restored = moving.restore_stash(dom, info)
+    if restored:
+        log.change("defined again on %s the snapshot(s) an interrupted migration kept aside: %s" % (
+            host, ", ".join(restored)))

@@ -7,6 +7,7 @@ metadata libvirt will not migrate, and the migration itself in a thread while th
 
 from __future__ import annotations
 
+import json
 import os
 import threading
 import time
@@ -113,18 +114,68 @@ class Watcher:
             self.forced = (self.forced or "timeout") + " - failed: %s" % exc.message
 
 
-def lift_snapshots(dom):
+STASH_DIR = ".cloud1-snapshots"
+FALLBACK_STASH = "/var/lib/cloud1/snapshots"
+
+
+def stash_path(info):
+    """Where a VM's lifted snapshot metadata waits during a migration: next to its first disk (on the shared
+    storage, so source and destination both see it), or under /var/lib/cloud1 on the source."""
+    disks = [d["source"] for d in info["disks"] if d["device"] == "disk" and d["source"]]
+    directory = os.path.join(os.path.dirname(disks[0]), STASH_DIR) if disks else FALLBACK_STASH
+    return os.path.join(directory, "%s.json" % info["name"])
+
+
+def _write_stash(path, vm_uuid, saved):
+    """Write the stash durably (temporary file, fsync, rename) before any metadata is deleted."""
+    os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
+    tmp = "%s.%d.tmp" % (path, os.getpid())
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        json.dump({"uuid": vm_uuid, "snapshots": [{"xml": xml, "current": current} for xml, current in saved]}, handle)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.rename(tmp, path)
+
+
+def read_stash(path, vm_uuid):
+    """[(xml, current)] a crashed migration left in ``path`` for the VM ``vm_uuid``, or []."""
+    try:
+        with open(path) as handle:
+            data = json.load(handle)
+    except (OSError, ValueError):
+        return []
+    if data.get("uuid") != vm_uuid:
+        return []   # another VM of that name: not its snapshots
+    return [(item["xml"], bool(item["current"])) for item in data.get("snapshots") or []]
+
+
+def drop_stash(path):
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
+
+
+def lift_snapshots(dom, info):
     """libvirt refuses to migrate a domain with snapshot metadata, though internal snapshots live in its
-    qcow2 on the shared storage and arrive with it: keep each snapshot's XML, drop the metadata only
-    (newest first), and return [(xml, current)] oldest first for ``put_snapshots``."""
+    qcow2 on the shared storage and arrive with it: keep each snapshot's XML, written to the stash first (a
+    crash in between loses nothing: ``restore_stash`` puts it back), then drop the metadata only (newest
+    first); return [(xml, current)] oldest first for ``put_snapshots``."""
     snaps = dom.snapshots()
     if not snaps:
         return []
     current = dom.current_snapshot()
     saved = sorted((int(ET.fromstring(xml).findtext("creationTime") or 0), name, xml) for name, xml in snaps)
+    ordered = [(xml, name == current) for _created, name, xml in saved]
+    try:
+        _write_stash(stash_path(info), info["uuid"], ordered)
+    except OSError as exc:
+        raise OperationFailed("cannot keep the snapshot metadata of %s in %s before the migration: %s; nothing "
+                              "was changed" % (info["name"], stash_path(info), exc))
     for _created, name, _xml in reversed(saved):
         dom.delete_snapshot(name, metadata_only=True)
-    return [(xml, name == current) for _created, name, xml in saved]
+    return ordered
 
 
 def put_snapshots(dom, saved):
@@ -137,6 +188,23 @@ def put_snapshots(dom, saved):
         except OperationFailed as exc:
             failed.append("%s (%s)" % (ET.fromstring(xml).findtext("name"), exc.message))
     return failed
+
+
+def restore_stash(dom, info):
+    """A migration that crashed after lifting the snapshots left them in the stash: define those the domain
+    lacks again, then drop the stash. Returns the names restored ([] when there was nothing to do)."""
+    path = stash_path(info)
+    saved = read_stash(path, info["uuid"])
+    if not saved:
+        return []
+    have = {name for name, _xml in dom.snapshots()}
+    missing = [(xml, current) for xml, current in saved if ET.fromstring(xml).findtext("name") not in have]
+    lost = put_snapshots(dom, missing)
+    if lost:
+        raise OperationFailed("the snapshot metadata of %s kept in %s could not be defined again: %s; the file is "
+                              "kept" % (info["name"], path, ", ".join(lost)))
+    drop_stash(path)
+    return [ET.fromstring(xml).findtext("name") for xml, _current in missing]
 
 
 def run(src, dest, dom, info, req, dest_name):
@@ -155,7 +223,7 @@ def run(src, dest, dom, info, req, dest_name):
         except Exception as exc:   # noqa: BLE001 - reported below, never lost in the thread
             outcome["error"] = repr(exc)
 
-    saved = lift_snapshots(dom)
+    saved = lift_snapshots(dom, info)
     watcher = Watcher(dom, req)
     thread = threading.Thread(target=move, name="migrate-%s" % req["name"], daemon=True)
 
@@ -175,17 +243,28 @@ def run(src, dest, dom, info, req, dest_name):
         if saved:
             back = src.find(req["name"])
             if back is None:
-                text += "; its snapshots' metadata could not be put back on the source (the VM is not defined there)"
+                text += ("; its snapshots' metadata could not be put back on the source (the VM is not defined "
+                         "there); it is kept in %s, and migrate.yml run again restores it" % stash_path(info))
             else:
                 lost = put_snapshots(back, saved)
                 text += "; its %d snapshot(s) are defined on the source again%s" % (
                     len(saved), (" except " + ", ".join(lost)) if lost else "")
+                if not lost:
+                    drop_stash(stash_path(info))
         raise OperationFailed(text, name=req["name"])
     # the destination's view of the finished job (the source's domain is gone)
     stats, lost = {}, [ET.fromstring(xml).findtext("name") for xml, _current in saved]
-    new = dest.find(req["name"])
+    try:
+        new = dest.find(req["name"])
+    except Cloud1Error as exc:   # moved, but the destination cannot be read now: nothing counts as moved
+        new = None
+        lost = ["%s (the destination could not be read: %s)" % (n, exc.message) for n in lost]
     if new is not None:
         lost = put_snapshots(new, saved)
+    if saved and not lost:
+        drop_stash(stash_path(info))
+    elif saved:
+        lost = [n + "; kept in %s, migrate.yml run again restores it" % stash_path(info) for n in lost]
         try:
             stats = new.job_stats(completed=True)
         except OperationFailed:
