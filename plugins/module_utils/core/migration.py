@@ -16,6 +16,10 @@ from ansible_collections.cloud1.iaas.plugins.module_utils.errors import InvalidI
 
 TIMEOUT_ACTIONS = ("abort", "force")
 DEFAULT_TIMEOUT_ACTION = "abort"
+# how the VM's memory travels: inside the source libvirtd's connection to the destination's (qemu+ssh: the nodes'
+# SSH encrypts it), or as QEMU's own plain stream (only on a dedicated migration network)
+ENCRYPTIONS = ("tunnel", "none")
+DEFAULT_ENCRYPTION = "tunnel"
 MAX_BANDWIDTH_MIB = 100000
 
 
@@ -34,11 +38,20 @@ def validate(params):
         "timeout_action": rules.choice(params.get("timeout_action"), "timeout_action", TIMEOUT_ACTIONS, DEFAULT_TIMEOUT_ACTION),
         "auto_converge": bool(params.get("auto_converge")),
         "postcopy": bool(params.get("postcopy")),
+        "encryption": rules.choice(params.get("encryption"), "encryption", ENCRYPTIONS, DEFAULT_ENCRYPTION),
+        "migrate_uri": params.get("migrate_uri") or None,
     }
     if not req["dest"]:
         raise InvalidInput("dest (the destination node's libvirt URI, e.g. qemu+ssh://root@node2/system) is required")
     if req["timeout_action"] == "force" and not req["timeout"]:
         raise InvalidInput("timeout_action=force needs timeout (seconds before forcing completion)")
+    if req["encryption"] == "tunnel" and req["postcopy"]:
+        raise InvalidInput("postcopy cannot travel through the encrypted tunnel (libvirt tunnels pre-copy only): "
+                           "drop postcopy, or give encryption=none on a dedicated migration network; nothing was "
+                           "changed")
+    if req["encryption"] == "tunnel" and req["migrate_uri"]:
+        raise InvalidInput("migrate_uri sends the VM's memory straight to that address, outside the encrypted "
+                           "tunnel: give encryption=none with it (a dedicated migration network); nothing was changed")
     return req
 
 

@@ -33,6 +33,7 @@ ARGUMENT_SPEC = vm_argument_spec(
     timeout_action=dict(type="str", choices=list(migration.TIMEOUT_ACTIONS),
                         default=migration.DEFAULT_TIMEOUT_ACTION),
     migrate_uri=dict(type="str"),
+    encryption=dict(type="str", choices=list(migration.ENCRYPTIONS), default=migration.DEFAULT_ENCRYPTION),
     policy=dict(type="dict"),
 )
 MODULE_ARGS = dict(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
@@ -91,14 +92,17 @@ def _move(src, dest, req, params, check_mode):
         raise InvalidInput("%s cannot move to %s: %s; nothing was changed" % (name, dest_host, decision["why_not"]),
                            checks=decision["checks"])
     result = {"name": name, "source": src_host, "destination": dest_host, "checks": decision["checks"],
-              "would_migrate": decision["go"]}
+              "would_migrate": decision["go"], "encryption": req["encryption"] if kind == "live" else None}
     before, after = {"node": src_host}, {"node": dest_host}
     what = "live" if kind == "live" else "offline (the VM is %s)" % info["state"]
+    if kind == "live":
+        what += (", its memory encrypted in the nodes' SSH tunnel" if req["encryption"] == "tunnel" else
+                 ", its memory unencrypted (encryption=none)")
     log.change("migrate %s %s from %s to %s" % (name, what, src_host, dest_host))
     if check_mode:
         return log.result(before, after, node=src_host, **result)
     t0 = time.monotonic()
-    done = moving.run(src, dest, dom, info, dict(req, migrate_uri=params.get("migrate_uri")), dest_host)
+    done = moving.run(src, dest, dom, info, req, dest_host)
     moved = dest.lookup(name).describe()
     if done["forced"]:
         log.note(done["forced"])

@@ -427,10 +427,13 @@ class Domain:
     def set_migration_downtime(self, ms):
         self._call("set the maximum downtime of", self._dom.migrateSetMaxDowntime, int(ms), 0)
 
-    def migrate(self, dest_uri, live, bandwidth_mib=None, migrate_uri=None, auto_converge=False, postcopy=False):
+    def migrate(self, dest_uri, live, bandwidth_mib=None, migrate_uri=None, auto_converge=False, postcopy=False,
+                tunnelled=True):
         """Peer-to-peer migration to ``dest_uri``, persistent there, undefined here; live (with abort on error)
-        or offline. Never VIR_MIGRATE_UNSAFE: libvirt's own safety checks stay on."""
-        flags = _flags((True, "VIR_MIGRATE_PEER2PEER"), (True, "VIR_MIGRATE_PERSIST_DEST"),
+        or offline; a live one ``tunnelled`` through the libvirt connection (encrypted by its qemu+ssh transport).
+        Never VIR_MIGRATE_UNSAFE: libvirt's own safety checks stay on."""
+        flags = _flags((True, "VIR_MIGRATE_PEER2PEER"), (live and tunnelled, "VIR_MIGRATE_TUNNELLED"),
+                       (True, "VIR_MIGRATE_PERSIST_DEST"),
                        (True, "VIR_MIGRATE_UNDEFINE_SOURCE"), (live, "VIR_MIGRATE_LIVE"),
                        (live, "VIR_MIGRATE_ABORT_ON_ERROR"), (live and auto_converge, "VIR_MIGRATE_AUTO_CONVERGE"),
                        (live and postcopy, "VIR_MIGRATE_POSTCOPY"), (not live, "VIR_MIGRATE_OFFLINE"))

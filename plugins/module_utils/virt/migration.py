@@ -217,7 +217,8 @@ def run(src, dest, dom, info, req, dest_name):
     def move():
         try:
             dom.migrate(req["dest"], live, bandwidth_mib=req["bandwidth_mib"], migrate_uri=req.get("migrate_uri"),
-                        auto_converge=req["auto_converge"], postcopy=req["postcopy"])
+                        auto_converge=req["auto_converge"], postcopy=req["postcopy"],
+                        tunnelled=req["encryption"] == "tunnel")
         except Cloud1Error as exc:   # libvirt's own words: the message composed below says what and where
             outcome["error"] = str(exc.__context__) if exc.__context__ is not None else exc.message
         except Exception as exc:   # noqa: BLE001 - reported below, never lost in the thread

@@ -12,9 +12,12 @@ DEST = "qemu+ssh://root@node2/system"
 
 def test_a_good_request():
     req = migration.validate({"name": "web1", "dest": DEST, "bandwidth_mib": 100, "max_downtime_ms": 300,
-                              "timeout": 600, "timeout_action": "force", "postcopy": True})
+                              "timeout": 600, "timeout_action": "force", "postcopy": True, "encryption": "none",
+                              "migrate_uri": "tcp://10.99.0.12"})
     assert req["bandwidth_mib"] == 100 and req["timeout_action"] == "force" and req["postcopy"]
-    assert migration.validate({"name": "web1", "dest": DEST})["timeout_action"] == "abort"
+    assert req["encryption"] == "none" and req["migrate_uri"] == "tcp://10.99.0.12"
+    plain = migration.validate({"name": "web1", "dest": DEST})
+    assert plain["timeout_action"] == "abort" and plain["encryption"] == "tunnel" and plain["migrate_uri"] is None
 
 
 @pytest.mark.parametrize("params, message", [
@@ -25,6 +28,9 @@ def test_a_good_request():
     ({"name": "web1", "dest": DEST, "max_downtime_ms": "fast"}, "whole number"),
     ({"name": "web1", "dest": DEST, "timeout_action": "retry"}, "timeout_action must be one of abort, force"),
     ({"name": "web1", "dest": DEST, "timeout_action": "force"}, "needs timeout"),
+    ({"name": "web1", "dest": DEST, "encryption": "aes"}, "encryption must be one of tunnel, none"),
+    ({"name": "web1", "dest": DEST, "postcopy": True}, "postcopy cannot travel through the encrypted tunnel"),
+    ({"name": "web1", "dest": DEST, "migrate_uri": "tcp://10.99.0.12"}, "give encryption=none with it"),
 ])
 def test_bad_requests(params, message):
     with pytest.raises(InvalidInput, match=message):
