@@ -9,17 +9,9 @@ from __future__ import annotations
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.cloud1.iaas.plugins.module_utils.core import cluster, placement, scaling, vmspec
+from ansible_collections.cloud1.iaas.plugins.module_utils.core import cluster, placement
+from ansible_collections.cloud1.iaas.plugins.plugin_utils import requests
 from ansible_collections.cloud1.iaas.plugins.module_utils.errors import Cloud1Error
-
-
-def _per_host(hostvars, hosts, var):
-    """{host: the host's ``var``} for the hosts given (None where the host has no such variable)."""
-    out = {}
-    for host in hosts:
-        value = hostvars[host].get(var) if host in hostvars else None
-        out[host] = dict(value) if value else None
-    return out
 
 
 def _guard(fn):
@@ -32,45 +24,35 @@ def _guard(fn):
 
 
 def place(hostvars, hosts, var="cloud1_node", **request):
-    return placement.decide(_per_host(hostvars, hosts, var), **request)
+    return placement.decide(requests.per_host(hostvars, hosts, var), **request)
 
 
-def vm_request(request):
-    return vmspec.validate(dict(request))
-
-
-def scale_request(request, hostvars, hosts, var="cloud1_node_vms"):
-    vms = cluster.cluster_vms(_per_host(hostvars, hosts, var))
-    name = dict(request).get("name")
-    vmspec.check_name(name)
-    found = [vm for vm in vms if vm["name"] == name]
-    if not found:
-        cluster.locate(_per_host(hostvars, hosts, var), name)   # raises NotFound naming the silent nodes
-    return dict(scaling.scale_request(dict(request), found[0]), node=found[0]["host"])
+vm_request = requests.vm_request
+scale_request = requests.scale_request
 
 
 def cluster_vms(hostvars, hosts, var="cloud1_node_vms"):
-    return cluster.cluster_vms(_per_host(hostvars, hosts, var))
+    return cluster.cluster_vms(requests.per_host(hostvars, hosts, var))
 
 
 def vm_node(hostvars, hosts, name, var="cloud1_node_vms", required=True):
-    return cluster.locate(_per_host(hostvars, hosts, var), name, required=required)
+    return cluster.locate(requests.per_host(hostvars, hosts, var), name, required=required)
 
 
 def vms_by_owner(hostvars, hosts, var="cloud1_node_vms"):
-    return cluster.by_owner(_per_host(hostvars, hosts, var))
+    return cluster.by_owner(requests.per_host(hostvars, hosts, var))
 
 
 def vms_by_node(hostvars, hosts, var="cloud1_node_vms"):
-    return cluster.by_node(_per_host(hostvars, hosts, var))
+    return cluster.by_node(requests.per_host(hostvars, hosts, var))
 
 
 def addresses_in_use(hostvars, hosts, var="cloud1_node_vms"):
-    return cluster.addresses_in_use(_per_host(hostvars, hosts, var))
+    return cluster.addresses_in_use(requests.per_host(hostvars, hosts, var))
 
 
 def image_users(hostvars, hosts, image, exclude=(), var="cloud1_node_vms"):
-    return cluster.image_users(_per_host(hostvars, hosts, var), image, exclude=exclude)
+    return cluster.image_users(requests.per_host(hostvars, hosts, var), image, exclude=exclude)
 
 
 class FilterModule:
