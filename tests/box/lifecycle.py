@@ -19,6 +19,7 @@
               and the lease it made: the cluster is as it was
 """
 
+import base64
 import json
 import os
 import signal
@@ -95,6 +96,64 @@ def states():
             boxlib.check(bool(new) and bool(boot) and new != boot, "reboot gave web1 a new boot id")
     rc, out, _took = boxlib.playbook("startvm.yml", {"vm": "web1"})
     boxlib.check(rc == 0 and boxlib.recap_changed(out) == 0, "startvm.yml on a running VM: changed=0")
+
+
+LISTEN = """
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind((sys.argv[1], 9911))
+s.settimeout(15)
+while True:
+    try:
+        data, addr = s.recvfrom(100)
+    except OSError:
+        break
+    print(addr[0], data.decode(), flush=True)
+"""
+SEND = """
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+if sys.argv[1] != "-":
+    s.bind((sys.argv[1], 0))
+for _ in range(3):
+    s.sendto(sys.argv[3].encode(), (sys.argv[2], 9911))
+"""
+
+
+def _script(text, path):
+    """A shell command that writes ``text`` to ``path`` (base64: no quoting to get wrong)."""
+    return "echo %s | base64 -d > %s" % (base64.b64encode(text.encode()).decode(), path)
+
+
+def spoof():
+    """web1's NIC carries libvirt's clean-traffic filter with its leased address: datagrams it sends from its own
+    address reach the master, those it sends after taking a node's address do not (nothing of them arrives)."""
+    ip = lease_of("web1")
+    nics = boxlib.each_domain("web1", lambda dom: [
+        (ref.get("filter"), [p.get("value") for p in ref.findall("parameter")])
+        for ref in boxlib.ET.fromstring(dom.XMLDesc(0)).findall("devices/interface/filterref")])
+    boxlib.check(list(nics.values()) == [[("clean-traffic", [ip])]],
+                 "web1's NIC has the clean-traffic filter with its address %s: %s" % (ip, nics))
+    hosts = boxlib.inventory()["all"]["children"]
+    master = sorted(hosts["master"]["hosts"])[0]
+    master_ip = hosts["master"]["hosts"][master]["ansible_host"]
+    other = sorted(hosts["workers"]["hosts"])[0]
+    node_ip = hosts["workers"]["hosts"][other]["ansible_host"]
+    listener = subprocess.Popen(["ssh", "-F", os.path.join(boxlib.BOX, "ssh_config"), master,
+                                 "%s && python3 /tmp/cloud1-listen.py %s" % (_script(LISTEN, "/tmp/cloud1-listen.py"),
+                                                                             master_ip)],
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    time.sleep(2)
+    sent = guest(ip, "%s && python3 /tmp/send.py - %s own && ip addr add %s/32 dev eth0 && "
+                     "python3 /tmp/send.py %s %s spoofed; ip addr del %s/32 dev eth0; echo sent" % (
+                         _script(SEND, "/tmp/send.py"), master_ip, node_ip, node_ip, master_ip, node_ip))
+    out = listener.communicate(timeout=60)[0]
+    got = [line.split() for line in out.splitlines() if len(line.split()) == 2]
+    boxlib.check(sent == "sent" and ([ip, "own"] in got),
+                 "from its own address web1 reaches the master (%s)" % sorted({tuple(g) for g in got}))
+    boxlib.check(sent == "sent" and not [g for g in got if g[1] == "spoofed"],
+                 "after taking %s's address %s nothing web1 sends from it arrives" % (other, node_ip))
+    boxlib.check(guest(ip, "hostname") == "web1", "web1 still answers at its own address")
 
 
 def clone():
@@ -265,6 +324,6 @@ def rescue():
 if __name__ == "__main__":
     for phase in sys.argv[1:]:
         boxlib.log("== phase %s" % phase)
-        {"placed": placed, "states": states, "clone": clone, "concurrent": concurrent, "killed": killed,
+        {"placed": placed, "states": states, "spoof": spoof, "clone": clone, "concurrent": concurrent, "killed": killed,
          "existing": existing, "delete": delete, "rescue": rescue}[phase]()
     boxlib.finish()

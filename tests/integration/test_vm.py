@@ -216,3 +216,11 @@ def test_a_disk_that_backs_another_vms_disk_is_not_deleted(conn):
     assert snapshot(conn) == before
     vm.ensure(dict(BASE, name="web2", state="absent"), conn=conn)
     assert vm.ensure(dict(BASE, name="web1", state="absent"), conn=conn)["changed"] is True
+
+
+def test_new_vms_get_the_clean_traffic_filter_unless_asked_not_to(conn):
+    first = vm.ensure(dict(NEW, state="stopped"), conn=conn)
+    client = LibvirtClient("test:///default", conn=conn)
+    assert client.lookup("web1").describe(config=True)["nics"][0]["filter"] == "clean-traffic", first
+    vm.ensure(dict(NEW, name="router1", state="stopped", nic_filter="none"), conn=conn)
+    assert client.lookup("router1").describe(config=True)["nics"][0]["filter"] is None

@@ -111,11 +111,15 @@ def parse_domain(xml_text):
         src = n.find("source")
         mac = n.find("mac")
         model = n.find("model")
+        ref = n.find("filterref")
         nics.append({
             "type": n.get("type"),
             "mac": mac.get("address") if mac is not None else None,
             "source": (src.get("bridge") or src.get("network") or src.get("dev")) if src is not None else None,
             "model": model.get("type") if model is not None else None,
+            "filter": ref.get("filter") if ref is not None else None,
+            "filter_ip": [p.get("value") for p in ref.findall("parameter") if p.get("name") == "IP"]
+            if ref is not None else [],
         })
     cpu = root.find("cpu")
     return {
@@ -223,6 +227,10 @@ def build_domain(spec):
     ET.SubElement(nic, "mac", address=spec.get("mac") or stable_mac(name))
     ET.SubElement(nic, "source", bridge=spec.get("bridge", "br0"))
     ET.SubElement(nic, "model", type="virtio")
+    if spec.get("nic_filter"):   # guests are untrusted neighbours: no IP, MAC or ARP spoofing from the leased address
+        ref = ET.SubElement(nic, "filterref", filter=spec["nic_filter"])
+        if spec.get("nic_ip"):
+            ET.SubElement(ref, "parameter", name="IP", value=spec["nic_ip"])
     serial = ET.SubElement(dev, "serial", type="pty")
     ET.SubElement(serial, "target", port="0")
     console = ET.SubElement(dev, "console", type="pty")

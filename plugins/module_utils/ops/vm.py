@@ -63,6 +63,7 @@ ARGUMENT_SPEC = vm_argument_spec(
     force=dict(type="bool", default=False),
     keep_disks=dict(type="bool", default=False),
     stale_disk=dict(type="str", choices=["refuse", "replace"], default="refuse"),
+    nic_filter=dict(type="str", choices=["clean-traffic", "none"], default="clean-traffic"),
 )
 MODULE_ARGS = dict(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
 
@@ -217,6 +218,8 @@ class VmExecutor:
             "topology": spec["topology"], "memory_mib": memory,
             "max_memory_mib": spec["max_memory_mib"] or memory, "disk": disk, "bridge": params["bridge"],
             "mac": stable_mac(name), "metadata": meta,
+            "nic_filter": None if params.get("nic_filter") == "none" else params.get("nic_filter") or "clean-traffic",
+            "nic_ip": address["ip"] if address else None,
         })
         grow = spec["disk_gib"] is not None and spec["disk_gib"] * storage.GIB > base_info["capacity"]
         inject = bool(spec["hostname"] or spec["ssh_key"] or address or grow)

@@ -49,7 +49,8 @@ def test_parse_domain_sizes_topology_devices():
     assert vm["disks"][0] == {"device": "disk", "type": "file", "format": "qcow2", "target": "vda",
                               "bus": "virtio", "source": "/var/lib/cloud1/images/alice-web1.qcow2"}
     assert vm["disks"][1]["device"] == "cdrom" and vm["disks"][1]["source"] is None
-    assert vm["nics"] == [{"type": "bridge", "mac": "52:54:00:12:34:56", "source": "br0", "model": "virtio"}]
+    assert vm["nics"] == [{"type": "bridge", "mac": "52:54:00:12:34:56", "source": "br0", "model": "virtio",
+                           "filter": None, "filter_ip": []}]
     assert vm["metadata"] == {}
 
 
@@ -170,3 +171,10 @@ def test_build_is_deterministic_so_reruns_change_nothing():
 def test_build_refuses_bad_sizes(change, msg):
     with pytest.raises((ValueError, InvalidInput), match=msg):
         domain.build_domain(dict(SPEC, **change))
+
+
+def test_the_nic_filter_carries_the_leased_address():
+    vm = domain.parse_domain(domain.build_domain(dict(SPEC, nic_filter="clean-traffic", nic_ip="10.77.0.100")))
+    assert (vm["nics"][0]["filter"], vm["nics"][0]["filter_ip"]) == ("clean-traffic", ["10.77.0.100"])
+    plain = domain.parse_domain(domain.build_domain(SPEC))
+    assert (plain["nics"][0]["filter"], plain["nics"][0]["filter_ip"]) == (None, [])
