@@ -125,6 +125,72 @@ def _script(text, path):
     return "echo %s | base64 -d > %s" % (base64.b64encode(text.encode()).decode(), path)
 
 
+def _ping_web1():
+    # a fresh connection each time (no ControlPersist master from an earlier one): each checks the key anew
+    return subprocess.run([os.path.join(os.path.dirname(sys.executable), "ansible"), "-i", boxlib.VMS_INVENTORY,
+                           "web1", "-m", "ansible.builtin.ping"], capture_output=True, text=True, timeout=120,
+                          check=False, cwd=boxlib.REPO,
+                          env=dict(os.environ, ANSIBLE_SSH_ARGS="-o ControlMaster=no -o ControlPath=none"))
+
+
+def _recorded_keys(new=None):
+    """web1's recorded host keys (its metadata), replaced by ``new`` when given (as a tampering admin would)."""
+    ns = "https://cloud1.example/iaas/vm/1"
+    for node, uri in boxlib.node_uris().items():
+        conn = libvirt.open(uri)
+        try:
+            try:
+                dom = conn.lookupByName("web1")
+            except libvirt.libvirtError:
+                continue
+            meta = boxlib.ET.fromstring(dom.metadata(libvirt.VIR_DOMAIN_METADATA_ELEMENT, ns, 0))
+            keys = meta.find("hostkeys")
+            old = keys.text if keys is not None else None
+            if new is not None:
+                keys.text = new
+                flags = libvirt.VIR_DOMAIN_AFFECT_LIVE | libvirt.VIR_DOMAIN_AFFECT_CONFIG
+                dom.setMetadata(libvirt.VIR_DOMAIN_METADATA_ELEMENT, boxlib.ET.tostring(meta, encoding="unicode"),
+                                "cloud1", ns, flags)
+            return old
+        finally:
+            conn.close()
+    return None
+
+
+def hostkeys():
+    """web1's host keys were recorded at creation through its agent, are the ones it serves, and are the only
+    ones SSH through the cluster inventory accepts: with other keys recorded, the connection is refused and
+    vm_hostkeys refuses to record the guest's keys over them without accept_new."""
+    ip = lease_of("web1")
+    recorded = _recorded_keys()
+    scan = subprocess.run(["ssh-keyscan", "-T", "10", ip], capture_output=True, text=True, timeout=60, check=False)
+    served = sorted(" ".join(line.split()[1:3]) for line in scan.stdout.splitlines() if line and not line.startswith("#"))
+    boxlib.check(bool(recorded) and sorted(recorded.splitlines()) == served,
+                 "web1's recorded host keys are the ones it serves (%d keys)" % len(served))
+    res = _ping_web1()
+    boxlib.check(res.returncode == 0 and "SUCCESS" in res.stdout, "the inventory reaches web1 checking its keys strictly")
+    other = boxlib.ssh_node(sorted(boxlib.node_uris())[0], "cat /etc/ssh/ssh_host_ed25519_key.pub").stdout.split()
+    _recorded_keys(" ".join(other[:2]))   # another machine's key recorded: web1 must now look like an impostor
+    res = _ping_web1()
+    boxlib.check(res.returncode != 0 and "host key" in (res.stdout + res.stderr).lower(),
+                 "with another key recorded the inventory refuses web1: %s" % (
+                     [line for line in (res.stdout + res.stderr).splitlines() if "key" in line.lower()][:1]))
+    node = boxlib.vm_state("web1")[0]
+    args = "name=web1 owner=alice"
+    res = subprocess.run([os.path.join(os.path.dirname(sys.executable), "ansible"), "-i", boxlib.INVENTORY, node,
+                          "-m", "cloud1.iaas.vm_hostkeys", "-a", args], capture_output=True, text=True, timeout=300,
+                         check=False, cwd=boxlib.REPO)
+    boxlib.check(res.returncode != 0 and "not the ones recorded at its creation" in res.stdout,
+                 "vm_hostkeys refuses the guest's keys over the recorded ones, nothing changed")
+    boxlib.check(_recorded_keys() == " ".join(other[:2]), "the recorded key is unchanged by the refusal")
+    res = subprocess.run([os.path.join(os.path.dirname(sys.executable), "ansible"), "-i", boxlib.INVENTORY, node,
+                          "-m", "cloud1.iaas.vm_hostkeys", "-a", args + " accept_new=true"], capture_output=True,
+                         text=True, timeout=300, check=False, cwd=boxlib.REPO)
+    boxlib.check(res.returncode == 0 and sorted((_recorded_keys() or "").splitlines()) == served,
+                 "accept_new=true records the guest's keys again")
+    boxlib.check(_ping_web1().returncode == 0, "the inventory reaches web1 again")
+
+
 def spoof():
     """web1's NIC carries libvirt's clean-traffic filter with its leased address: datagrams it sends from its own
     address reach the master, those it sends after taking a node's address do not (nothing of them arrives)."""
@@ -324,6 +390,6 @@ def rescue():
 if __name__ == "__main__":
     for phase in sys.argv[1:]:
         boxlib.log("== phase %s" % phase)
-        {"placed": placed, "states": states, "spoof": spoof, "clone": clone, "concurrent": concurrent, "killed": killed,
+        {"placed": placed, "states": states, "spoof": spoof, "hostkeys": hostkeys, "clone": clone, "concurrent": concurrent, "killed": killed,
          "existing": existing, "delete": delete, "rescue": rescue}[phase]()
     boxlib.finish()

@@ -224,3 +224,20 @@ def test_new_vms_get_the_clean_traffic_filter_unless_asked_not_to(conn):
     assert client.lookup("web1").describe(config=True)["nics"][0]["filter"] == "clean-traffic", first
     vm.ensure(dict(NEW, name="router1", state="stopped", nic_filter="none"), conn=conn)
     assert client.lookup("router1").describe(config=True)["nics"][0]["filter"] is None
+
+
+def test_host_keys_come_only_through_the_agent(conn, monkeypatch):
+    """vm_hostkeys reads keys through qemu-guest-agent only: a guest without one (the test driver's) is refused with
+    the reason, a stopped VM and another owner's VM before anything is read; nothing is recorded."""
+    from ansible_collections.cloud1.iaas.plugins.module_utils.ops import vm_hostkeys
+    monkeypatch.setattr(vm_hostkeys, "LibvirtClient", lambda uri: LibvirtClient(uri, conn=conn))
+    vm.ensure(NEW, conn=conn)
+    with pytest.raises(errors.OperationFailed, match="cannot read the SSH host keys of web1 within 1 s: "
+                                                     "qemu-guest-agent does not answer"):
+        vm_hostkeys.ensure(dict(uri="test:///default", name="web1", timeout=1))
+    with pytest.raises(errors.InvalidInput, match="is not mallory's"):
+        vm_hostkeys.ensure(dict(uri="test:///default", name="web1", owner="mallory", timeout=1))
+    vm.ensure(dict(NEW, state="stopped"), conn=conn)
+    with pytest.raises(errors.InvalidInput, match="web1 is shutoff: its host keys are read from the running guest"):
+        vm_hostkeys.ensure(dict(uri="test:///default", name="web1", timeout=1))
+    assert "hostkeys" not in LibvirtClient("test:///default", conn=conn).lookup("web1").describe()["metadata"]

@@ -424,9 +424,8 @@ def write_access_files(n, key):
         "compose": {
             "ansible_user": "'root'",
             "ansible_ssh_private_key_file": "'%s'" % key,
-            # new VMs get new host keys: the box does not pin them
-            "ansible_ssh_common_args": "'-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null "
-                                       "-o IdentitiesOnly=yes -o ConnectTimeout=10'",
+            # the host keys: the plugin pins each VM's recorded ones (ansible_ssh_common_args)
+            "ansible_ssh_extra_args": "'-o IdentitiesOnly=yes -o ConnectTimeout=10'",
             "ansible_python_interpreter": "'/usr/bin/python3'",
         },
     }

@@ -18,7 +18,7 @@ from ansible_collections.cloud1.iaas.plugins.module_utils.core import rules
 
 METADATA_NS = "https://cloud1.example/iaas/vm/1"
 METADATA_PREFIX = "cloud1"
-METADATA_KEYS = ("owner", "os", "io", "ip", "prefix", "gateway", "hostname", "image", "created")
+METADATA_KEYS = ("owner", "os", "io", "ip", "prefix", "gateway", "hostname", "image", "created", "hostkeys")
 
 
 _UNITS_KIB = {

@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 import shutil
 
-from ansible_collections.cloud1.iaas.plugins.module_utils.core import rules, scaling, tenancy
+from ansible_collections.cloud1.iaas.plugins.module_utils.core import hostkeys, rules, scaling, tenancy
 from ansible_collections.cloud1.iaas.plugins.module_utils.core.domain import resize_config
 from ansible_collections.cloud1.iaas.plugins.module_utils.core.guestscript import GROW_ROOT
 from ansible_collections.cloud1.iaas.plugins.module_utils.errors import (
@@ -80,7 +80,8 @@ class ScaleExecutor:
         p = self.params
         return GuestAccess(self.dom, method=p.get("guest_access") or "auto", address=info["metadata"].get("ip"),
                            ssh_user=p.get("ssh_user") or "root", ssh_private_key=p.get("ssh_private_key"),
-                           timeout=int(p.get("guest_timeout") or 120))
+                           timeout=int(p.get("guest_timeout") or 120),
+                           host_keys=hostkeys.from_metadata(info["metadata"].get("hostkeys")))
 
     # -- vCPUs and memory -------------------------------------------------------------------------
 

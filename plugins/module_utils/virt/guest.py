@@ -16,6 +16,7 @@ import shutil
 import subprocess
 import tempfile
 
+from ansible_collections.cloud1.iaas.plugins.module_utils.core import hostkeys
 from ansible_collections.cloud1.iaas.plugins.module_utils.core.guestscript import ROOT_SIZE
 from ansible_collections.cloud1.iaas.plugins.module_utils.errors import OperationFailed
 from ansible_collections.cloud1.iaas.plugins.module_utils.virt.wait import Waiter
@@ -24,11 +25,13 @@ from ansible_collections.cloud1.iaas.plugins.module_utils.virt.wait import Waite
 class GuestAccess:
     """Run commands in one guest. ``method``: auto (agent, then SSH), agent, ssh."""
 
-    def __init__(self, dom, method="auto", address=None, ssh_user="root", ssh_private_key=None, timeout=120):
+    def __init__(self, dom, method="auto", address=None, ssh_user="root", ssh_private_key=None, timeout=120,
+                 host_keys=None):
         self.dom = dom             # a virt.client.Domain
         self.name = dom.name
         self.method = method
         self.address = address
+        self.host_keys = list(host_keys or [])   # the keys recorded at creation: the only ones SSH accepts
         self.ssh_user = ssh_user
         self.ssh_private_key = ssh_private_key
         self.timeout = timeout
@@ -75,12 +78,19 @@ class GuestAccess:
             raise OperationFailed("%s has no address in its metadata to reach it by SSH" % self.name)
         if shutil.which("ssh") is None:
             raise OperationFailed("ssh is not installed where the module runs (openssh-client)")
+        if not self.host_keys:
+            raise OperationFailed("no SSH host key of %s is recorded, so SSH cannot tell the guest from whatever "
+                                  "answers at %s: record its keys through the agent (vm_hostkeys; createvm.yml does "
+                                  "it at creation)" % (self.name, self.address))
         tmp = tempfile.mkdtemp(prefix="cloud1-guest-")
         try:
+            known = os.path.join(tmp, "known_hosts")
+            with open(known, "w") as handle:
+                handle.write(hostkeys.known_hosts(self.address, self.host_keys))
             cmd = ["ssh", "-o", "BatchMode=yes", "-o", "ConnectTimeout=10",
-                   # a guest's host key is made at its first boot: trust it on first use, for this call only
-                   "-o", "StrictHostKeyChecking=accept-new",
-                   "-o", "UserKnownHostsFile=%s" % os.path.join(tmp, "known_hosts")]
+                   # only the keys recorded at creation: no trust on first use
+                   "-o", "StrictHostKeyChecking=yes", "-o", "UserKnownHostsFile=%s" % known,
+                   "-o", "GlobalKnownHostsFile=/dev/null"]
             if self.ssh_private_key:
                 key = os.path.join(tmp, "key")
                 with os.fdopen(os.open(key, os.O_WRONLY | os.O_CREAT, 0o600), "w") as handle:
@@ -93,6 +103,11 @@ class GuestAccess:
             except subprocess.TimeoutExpired:
                 raise OperationFailed("SSH to %s (%s) did not finish within %d s"
                                       % (self.name, self.address, self.timeout))
+            if res.returncode == 255 and "host key" in res.stderr.lower():
+                raise OperationFailed("the SSH host key at %s is not one recorded for %s at its creation: refused (a "
+                                      "guest given new keys, or another machine answering at its address); if the "
+                                      "keys changed on purpose, record them again with vm_hostkeys accept_new=true"
+                                      % (self.address, self.name))
             if res.returncode == 255:
                 raise OperationFailed("SSH to %s at %s failed: %s" % (self.name, self.address, res.stderr.strip()))
             return res.returncode, res.stdout, res.stderr
