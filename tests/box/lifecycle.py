@@ -295,7 +295,7 @@ def killed():
     outside the playbooks leaves a stale lease: getips.yml reports it and reconcile=true frees it."""
     proc = _createvm("kill1", start_new_session=True)
     seen = False
-    for _ in range(600):
+    for _poll in range(600):
         if "kill1.qcow2" in boxlib.disks():
             seen = True
             break

@@ -149,7 +149,7 @@ def crash():
                    check=False, timeout=120)
     res = subprocess.run(["ssh", "-F", os.path.join(boxlib.BOX, "ssh_config"), "node1", "/usr/bin/python3", "-"],
                          input=CRASH, capture_output=True, text=True, timeout=120, check=False)
-    lifted, _, stash = res.stdout.strip().partition(" ")
+    lifted, _sep, stash = res.stdout.strip().partition(" ")
     kept = boxlib.ssh_node("node0", "cat %s" % stash).stdout if stash else ""
     boxlib.check(lifted == "1" and snapshots() == {"node1": []} and "before-move" in kept,
                  "the interrupted migration left mig1 without snapshot metadata, kept in %s (read on node0 too: "

@@ -68,11 +68,7 @@ def test_run_id_names_the_ansible_playbook_process_alive_then_dead(tmp_path):
     from conftest import ansible_env
 
     play = tmp_path / "run.yml"
-    play.write_text(
-        "- hosts: localhost\n  gather_facts: false\n  tasks:\n"
-        "    - ansible.builtin.set_fact:\n        me: \"{{ lookup('cloud1.iaas.run_id') }}\"\n"
-        "    - ansible.builtin.copy:\n        dest: %s\n"
-        "        content: \"{{ {'me': me, 'alive': me | cloud1.iaas.run_alive} | to_json }}\"\n" % (tmp_path / "out.json"))
+
     def playbook(text):
         play.write_text(text)
         proc = subprocess.Popen([os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", "localhost,",
@@ -82,7 +78,6 @@ def test_run_id_names_the_ansible_playbook_process_alive_then_dead(tmp_path):
         assert proc.returncode == 0, out
         return proc.pid, json.loads((tmp_path / "out.json").read_text())
 
-    play = tmp_path / "run.yml"
     task = ("- hosts: localhost\n  gather_facts: false\n  tasks:\n%s"
             "    - ansible.builtin.copy:\n        dest: %s\n"
             "        content: \"{{ {'me': me, 'alive': me | cloud1.iaas.run_alive} | to_json }}\"\n")

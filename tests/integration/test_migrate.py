@@ -76,8 +76,7 @@ def test_lifted_snapshot_metadata_is_on_disk_first_and_a_rerun_restores_it(conn,
         moving.lift_snapshots(dom, info)
     assert stash.exists() and oct(stash.stat().st_mode & 0o777) == "0o600"   # written before any deletion
     saved = moving.read_stash(str(stash), info["uuid"])
-    assert [(n, c) for n, c in ((x.split("<name>")[1].split("</name>")[0], c) for x, c in saved)] == [
-        ("s1", False), ("s2", True)]
+    assert [(x.split("<name>")[1].split("</name>")[0], c) for x, c in saved] == [("s1", False), ("s2", True)]
     assert moving.read_stash(str(stash), "another-vm's-uuid") == []
     for name in ("s2", "s1"):
         dom.delete_snapshot(name)

@@ -36,8 +36,8 @@ def ensure(params, check_mode=False):
             log.change("reserve %s (%s) for this run, inherited from %s (%s)" % (
                 vm, ip, taken_over, "found dead" if params["takeover"] == taken_over else "expired"))
         elif changed:
-            log.change("lease %s to %s in %s%s" % (ip, vm, pool.subnet, " (reserved for this run while it creates "
-                                                                           "the VM)" if params["holder"] else ""))
+            held = " (reserved for this run while it creates the VM)" if params["holder"] else ""
+            log.change("lease %s to %s in %s%s" % (ip, vm, pool.subnet, held))
     elif params["state"] == "bound":
         ip, changed = pool.bind(vm, holder=params["holder"], dry_run=check_mode)
         if changed:

@@ -46,7 +46,7 @@ def vm_lock(name, timeout=900, waiter=None):
                     raise
                 return False, None
 
-        done, _ = (waiter or Waiter(timeout, interval=1.0)).until(probe)
+        done, _value = (waiter or Waiter(timeout, interval=1.0)).until(probe)
         if not done:
             raise OperationFailed("another run has been creating or changing VM %s on this node for over %d s "
                                   "(lock %s): wait for it to finish, then run the request again"
