@@ -11,7 +11,7 @@ export ANSIBLE_CONFIG := $(CURDIR)/tests/ansible.cfg
 export PATH := $(VENV)/bin:$(PATH)
 
 .PHONY: help deps image box-up box-down box-status collection test test-unit test-sanity \
-        test-integration test-box demo clean
+        test-integration test-box demo stress clean
 
 help:
 	@echo "make demo                  install, bring up the cluster-in-a-box, createvm.yml a VM on it"
@@ -20,6 +20,7 @@ help:
 	@echo "make box-down              stop the box, leave no process, mount or link behind"
 	@echo "make image                 build (or reuse) the Debian guest image"
 	@echo "make deps                  only install what is missing (apt, .venv, offline wheelhouse)"
+	@echo "make stress [COUNT=20]     COUNT concurrent createvm runs on the converged box (make demo first); not CI"
 
 deps:
 	@bash scripts/install-deps.sh
@@ -49,6 +50,10 @@ test-unit test-sanity test-integration test-box: deps collection
 demo: deps image collection
 	@$(PY) tools/box/box.py up --nodes $(NODES)
 	@ansible-playbook -i .box/inventory.yml tests/box/demo.yml
+
+COUNT ?= 20
+stress: deps collection
+	@cd tests/box && $(PY) stress.py --count $(COUNT)
 
 clean: box-down
 	rm -rf build tests/output

@@ -18,6 +18,7 @@
 
 import os
 import re
+import signal
 import subprocess
 import sys
 import threading
@@ -166,6 +167,39 @@ def crash():
     rc, _out, _took = migrate("node1")
     boxlib.check(rc == 0 and where() == {"node1": (1, True)}, "mig1 back on node1 for the next phase")
     boxlib.ssh_node("node1", "rm -rf /tmp/cloud1-crash")
+
+
+def killmig():
+    """migrate.yml killed (SIGKILL to the whole controller run) while the memory moves: the module on node1 goes
+    on; run again at once, migrate.yml refuses while the move is under way (nothing changed); run again after it,
+    it converges (mig1 on node2 only, its snapshot with it, no stash left)."""
+    env = dict(os.environ, ANSIBLE_NOCOLOR="1")
+    proc = subprocess.Popen([boxlib.ANSIBLE_PLAYBOOK, "-i", boxlib.INVENTORY,
+                             os.path.join(boxlib.REPO, "playbooks", "migrate.yml"), "-e", "vm=%s" % VM,
+                             "-e", "from_node=node1", "-e", "to_node=node2", "-e", "bandwidth=4"], cwd=boxlib.REPO, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    stats = job_under_way("node1")
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGKILL)
+    proc.communicate()
+    boxlib.check(stats is not None, "the controller's run killed while the move was under way")
+    again = {"from_node": "node1", "to_node": "node2", "vm": VM}   # the same request as the killed run
+    rc, out, took = boxlib.playbook("migrate.yml", again)
+    flat = re.sub(r"\s+", " ", out)
+    boxlib.check(rc != 0 and "is being migrated from node1 to node2" in flat,
+                 "run again at once: refused while the earlier move is under way (%.1fs)" % took)
+    deadline = time.monotonic() + 600
+    while time.monotonic() < deadline and where() != {"node2": (1, True)}:
+        time.sleep(2)
+    rc, out, took = boxlib.playbook("migrate.yml", again)
+    flat = re.sub(r"\s+", " ", out)
+    boxlib.check(rc == 0 and "is already on node2 (moved from node1)" in flat and where() == {"node2": (1, True)},
+                 "run again after it: %s is on node2 only, nothing left to do (%.1fs)" % (VM, took))
+    stash = boxlib.ssh_node("node0", "ls /var/lib/cloud1/images/.cloud1-snapshots/ 2>/dev/null").stdout.split()
+    boxlib.check(snapshots() == {"node2": ["before-move"]} and "%s.json" % VM not in stash,
+                 "its snapshot is on node2 and no stash is left: %s, %s" % (snapshots(), stash))
+    rc, _out, _took = migrate("node1")
+    boxlib.check(rc == 0 and where() == {"node1": (1, True)}, "mig1 back on node1 for the next phase")
 
 
 def timeout():

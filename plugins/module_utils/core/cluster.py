@@ -26,8 +26,15 @@ def cluster_vms(results_by_node):
 
 def locate(results_by_node, name, required=True):
     """The inventory name of the node holding VM ``name`` (None when absent and not ``required``)."""
-    hosts = [vm["host"] for vm in cluster_vms(results_by_node) if vm["name"] == name]
+    copies = [vm for vm in cluster_vms(results_by_node) if vm["name"] == name]
+    hosts = [vm["host"] for vm in copies]
     if len(hosts) > 1:
+        kept = [vm["host"] for vm in copies if vm.get("persistent", True)]
+        incoming = [vm["host"] for vm in copies if not vm.get("persistent", True)]
+        if len(kept) == 1 and incoming:   # the destination holds a transient copy while the memory moves
+            raise InvalidInput("VM %s is being migrated from %s to %s (a migration under way, perhaps an earlier "
+                               "run's): wait until it has finished, then run again; nothing was changed"
+                               % (name, kept[0], ", ".join(incoming)))
         raise InvalidInput("VM %s is defined on several nodes (%s): undefine the stale copy first"
                            % (name, ", ".join(hosts)))
     if not hosts:

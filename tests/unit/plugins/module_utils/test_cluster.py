@@ -71,3 +71,13 @@ def test_image_users_are_the_vms_made_from_it_or_running_it():
     assert cluster.image_users(results, base, exclude=["web1", "odd", "web3"]) == []
     assert cluster.image_users(results, "/var/lib/cloud1/images/base/other.qcow2") == []
     assert cluster.image_users({}, base) == []
+
+
+def test_a_vm_on_two_nodes_during_a_migration_is_said_to_be_moving():
+    moving = {"node1": {"vms": [dict(vm("web1"), persistent=True)]},
+              "node2": {"vms": [dict(vm("web1", state="paused"), persistent=False)]}}
+    with pytest.raises(InvalidInput, match="web1 is being migrated from node1 to node2 .* wait until it has finished"):
+        cluster.locate(moving, "web1")
+    stale = {"node1": {"vms": [dict(vm("web1"), persistent=True)]}, "node2": {"vms": [dict(vm("web1"), persistent=True)]}}
+    with pytest.raises(InvalidInput, match="defined on several nodes .node1, node2.: undefine the stale copy"):
+        cluster.locate(stale, "web1")
