@@ -225,6 +225,23 @@ def disks():
     return [name for name in res.stdout.split("\n") if name]
 
 
+def refusals(cases, extra=None, what="the cluster's domains, disks and leases unchanged"):
+    """Run each (playbook, extra vars, message) of ``cases`` (with ``extra`` added): each must fail with a message
+    holding ``message`` and leave ``cluster_state()`` exactly as it was."""
+    before = cluster_state()
+    for i, (book, given, message) in enumerate(cases, 1):
+        rc, out, took = playbook(book, dict(extra or {}, **given))
+        shown = ", ".join("%s=%.40r" % kv for kv in given.items())
+        check(rc != 0 and message in out, "%2d %s %s: refused in %.1fs, message has %r" % (i, book, shown, took, message))
+        if rc == 0 or message not in out:
+            print(out[-3000:])
+        after = cluster_state()
+        check(after == before, "%2d %s" % (i, what))
+        if after != before:
+            print("before: %s\nafter:  %s" % (before, after))
+            before = after
+
+
 def cluster_state():
     """What a refused request must leave exactly as it was: domains (state, UUID, owner, vCPUs and memory of the
     definition), disks, leases."""

@@ -6,7 +6,7 @@ Prints each run's outcome (address, or the failure's message), the distinct addr
 (two VMs or leases with one address), orphans (a disk without a domain, a lease without a VM, a
 reservation still held) and the time; deletes the VMs afterwards (--keep keeps them). Not a CI step: 20 TCG
 guests saturate this machine's two cores for a while. Exit status 0 only for N VMs, 0 clashes, 0 orphans.
-Usage: .venv/bin/python tests/box/stress.py [--count N] [--memory MiB] [--keep]
+Usage: .venv/bin/python tests/box/stress.py [--count N] [--memory MiB] [--ssh-timeout S] [--keep]
 """
 
 import argparse
@@ -21,10 +21,11 @@ import time
 import boxlib
 
 
-def createvm(name, memory):
+def createvm(name, memory, ssh_timeout):
     return subprocess.Popen([boxlib.ANSIBLE_PLAYBOOK, "-i", boxlib.INVENTORY,
                              os.path.join(boxlib.REPO, "playbooks", "createvm.yml"), "-e", "owner=stress",
-                             "-e", "memory=%d" % memory, "-e", "cpu=1", "-e", "vm=%s" % name],
+                             "-e", "memory=%d" % memory, "-e", "cpu=1", "-e", "vm=%s" % name,
+                             "-e", "ssh_timeout=%d" % ssh_timeout],
                             cwd=boxlib.REPO, env=dict(os.environ, ANSIBLE_NOCOLOR="1"), stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True)
 
@@ -38,13 +39,15 @@ def failure(out):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--count", type=int, default=20)
-    ap.add_argument("--memory", type=int, default=192)
+    ap.add_argument("--memory", type=int, default=256)
+    ap.add_argument("--ssh-timeout", type=int, default=1800,
+                    help="seconds each guest has to answer SSH (20 TCG boots share two cores)")
     ap.add_argument("--keep", action="store_true")
     args = ap.parse_args()
     names = ["stress%02d" % i for i in range(1, args.count + 1)]
     before_disks = set(boxlib.disks())
     t0 = time.monotonic()
-    procs = {name: createvm(name, args.memory) for name in names}
+    procs = {name: createvm(name, args.memory, args.ssh_timeout) for name in names}
     outs = {name: proc.communicate(timeout=7200)[0] for name, proc in procs.items()}
     took = time.monotonic() - t0
     leases = boxlib.leases()
