@@ -64,6 +64,7 @@ ARGUMENT_SPEC = vm_argument_spec(
     keep_disks=dict(type="bool", default=False),
     stale_disk=dict(type="str", choices=["refuse", "replace"], default="refuse"),
     nic_filter=dict(type="str", choices=["clean-traffic", "none"], default="clean-traffic"),
+    sysprep_slots=dict(type="int"),
 )
 MODULE_ARGS = dict(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
 
@@ -243,10 +244,12 @@ class VmExecutor:
                     raise OperationFailed("the new disk %s is not visible on this machine, so virt-sysprep cannot "
                                           "prepare it: run the module on the node itself (delegate_to) with "
                                           "uri qemu:///system" % disk)
-                sysprep.run_sysprep(
-                    disk, software_emulation=(dtype != "kvm"), hostname=spec["hostname"], ssh_key=spec["ssh_key"],
-                    address=address, grow_root=grow,
-                    network_config=spec["network_config"] or vmspec.DEFAULT_NETWORK_CONFIG[os_family])
+                # a few appliances at a time per node (each is a whole VM): the others wait for a slot
+                with locks.slot("sysprep", params.get("sysprep_slots") or max(1, (os.cpu_count() or 2) // 2)):
+                    sysprep.run_sysprep(
+                        disk, software_emulation=(dtype != "kvm"), hostname=spec["hostname"], ssh_key=spec["ssh_key"],
+                        address=address, grow_root=grow,
+                        network_config=spec["network_config"] or vmspec.DEFAULT_NETWORK_CONFIG[os_family])
         self.log.change("define %s (%s, %d vCPU, %d MiB)" % (name, dtype, vcpus, memory))
         if not self.check:
             dom = self.c.define(xml, "define %s" % name)

@@ -30,3 +30,24 @@ def test_a_second_holder_waits_then_gets_it(tmp_path, monkeypatch):
     with locks.vm_lock("web1", timeout=10):
         pass
     os.waitpid(child, 0)
+
+
+def test_slots_let_count_holders_in_and_the_next_waits(tmp_path, monkeypatch):
+    monkeypatch.setattr(locks, "LOCK_DIRS", (str(tmp_path),))
+    held, go = os.pipe(), os.pipe()
+    child = os.fork()
+    if child == 0:   # another process takes one of the two slots and keeps it until told
+        with locks.slot("sysprep", 2):
+            os.write(held[1], b"x")
+            os.read(go[0], 1)
+        os._exit(0)
+    os.read(held[0], 1)
+    with locks.slot("sysprep", 2, timeout=0.2):          # the second slot is free
+        with pytest.raises(OperationFailed, match="no sysprep slot of this node came free within 0 s .2 at a time."):
+            with locks.slot("sysprep", 2, timeout=0.2):  # both taken
+                pass
+    os.write(go[1], b"x")
+    os.waitpid(child, 0)
+    with locks.slot("sysprep", 2, timeout=10):
+        with locks.slot("sysprep", 2, timeout=10):
+            pass
