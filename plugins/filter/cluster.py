@@ -2,7 +2,7 @@
 # Copyright: cloud1.iaas contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Filters place, vm_request, scale_request, cluster_vms, vm_node, vms_by_owner, vms_by_node,
-addresses_in_use, image_users (documented in their .yml
+addresses_in_use, image_users, pending_allocations (documented in their .yml
 files): the placement core and the request rules exposed to playbooks. Each is one call into module_utils."""
 
 from __future__ import annotations
@@ -51,6 +51,11 @@ def addresses_in_use(hostvars, hosts, var="cloud1_node_vms"):
     return cluster.addresses_in_use(requests.per_host(hostvars, hosts, var))
 
 
+def pending_allocations(leases, hostvars, hosts, now, me=None, var="cloud1_node_vms"):
+    existing = [vm["name"] for vm in cluster.cluster_vms(requests.per_host(hostvars, hosts, var))]
+    return cluster.pending_allocations(leases, existing, float(now), me=me)
+
+
 def image_users(hostvars, hosts, image, exclude=(), var="cloud1_node_vms"):
     return cluster.image_users(requests.per_host(hostvars, hosts, var), image, exclude=exclude)
 
@@ -60,4 +65,5 @@ class FilterModule:
         return {name: _guard(fn) for name, fn in (
             ("place", place), ("vm_request", vm_request), ("scale_request", scale_request), ("cluster_vms", cluster_vms), ("vm_node", vm_node),
             ("vms_by_owner", vms_by_owner), ("vms_by_node", vms_by_node),
-            ("addresses_in_use", addresses_in_use), ("image_users", image_users))}
+            ("addresses_in_use", addresses_in_use), ("image_users", image_users),
+            ("pending_allocations", pending_allocations))}

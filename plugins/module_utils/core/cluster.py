@@ -94,3 +94,19 @@ def image_users(results_by_node, image, exclude=()):
         if any((d.get("source") or "") == base for d in vm.get("disks") or []):
             users.add(vm["name"])
     return sorted(users)
+
+
+def pending_allocations(leases, existing, now, me=None):
+    """{node: {vcpus, memory_mib}} of the creations under way: reservations (lease rows ``creating``, not
+    expired, of another run than ``me``) whose VM no node reports yet (``existing``: the names surveyed), so
+    concurrent runs place with each other in view."""
+    names = set(existing)
+    out = {}
+    for lease in leases or []:
+        if (lease.get("state") != "creating" or not lease.get("node") or lease.get("vm") in names
+                or (lease.get("expires") or 0) <= now or (me and lease.get("holder") == me)):
+            continue
+        slot = out.setdefault(lease["node"], {"vcpus": 0, "memory_mib": 0})
+        slot["vcpus"] += int(lease.get("vcpus") or 0)
+        slot["memory_mib"] += int(lease.get("memory_mib") or 0)
+    return out

@@ -165,10 +165,15 @@ def node_from_facts(name, facts):
         disk_free_gib=facts.get("disk_free_gib"), metrics=dict(facts.get("metrics") or {}))
 
 
-def decide(facts_by_node, vcpus, memory_mib, disk_gib=0.0, io="medium", arch="x86_64", policy=None):
+def decide(facts_by_node, vcpus, memory_mib, disk_gib=0.0, io="medium", arch="x86_64", policy=None, pending=None):
     """Placement from plain data: {node name: node_info result} and the request; returns
-    Decision.as_dict(). ``policy`` is a dict of Policy fields to override."""
+    Decision.as_dict(). ``policy`` is a dict of Policy fields to override. ``pending``: {node: {vcpus,
+    memory_mib}} of creations under way there (not yet defined, so not in node_info's allocations)."""
     nodes = [node_from_facts(name, facts) for name, facts in sorted(facts_by_node.items())]
+    for node in nodes:
+        extra = (pending or {}).get(node.name) or {}
+        node.vcpus_allocated += int(extra.get("vcpus") or 0)
+        node.memory_allocated_mib += int(extra.get("memory_mib") or 0)
     request = Request(vcpus=int(vcpus), memory_mib=int(memory_mib), disk_gib=float(disk_gib or 0), io=io or "medium",
                       arch=arch)
     return place(nodes, request, Policy(**(policy or {}))).as_dict()

@@ -16,6 +16,7 @@ from ansible_collections.cloud1.iaas.plugins.module_utils.state.leases import (
 ARGUMENT_SPEC = dict(POOL_ARGS, vm=dict(type="str", required=True), owner=dict(type="str"),
                      address=dict(type="str"), node=dict(type="str"), holder=dict(type="str"),
                      takeover=dict(type="str"), ttl=dict(type="int", default=DEFAULT_RESERVATION_TTL),
+                     vcpus=dict(type="int"), memory_mib=dict(type="int"),
                      older_than=dict(type="float"),
                      state=dict(type="str", choices=["present", "bound", "absent"], default="present"))
 MODULE_ARGS = dict(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
@@ -30,7 +31,8 @@ def ensure(params, check_mode=False):
     if params["state"] == "present":
         ip, changed = pool.allocate(vm, owner=params["owner"], requested=params["address"], dry_run=check_mode,
                                     node=params["node"], holder=params["holder"], takeover=params["takeover"],
-                                    ttl=params["ttl"])
+                                    ttl=params["ttl"], sizes={"vcpus": params.get("vcpus"),
+                                                              "memory_mib": params.get("memory_mib")})
         if changed and before is not None:
             taken_over = before["holder"]
             log.change("reserve %s (%s) for this run, inherited from %s (%s)" % (

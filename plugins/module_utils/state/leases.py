@@ -38,10 +38,10 @@ CREATE UNIQUE INDEX IF NOT EXISTS leases_vm ON leases (subnet, vm);
 """
 # columns added after the first release: (name, definition); rows of older databases are bound leases
 COLUMNS = (("node", "TEXT"), ("state", "TEXT NOT NULL DEFAULT 'bound'"), ("holder", "TEXT"),
-           ("expires", "REAL"), ("updated", "REAL"))
+           ("expires", "REAL"), ("updated", "REAL"), ("vcpus", "INTEGER"), ("memory_mib", "INTEGER"))
 CREATING, BOUND = "creating", "bound"
 DEFAULT_RESERVATION_TTL = 3600
-FIELDS = ("ip", "vm", "owner", "created", "node", "state", "holder", "expires", "updated")
+FIELDS = ("ip", "vm", "owner", "created", "node", "state", "holder", "expires", "updated", "vcpus", "memory_mib")
 
 
 class Pool:
@@ -159,10 +159,11 @@ class Pool:
                 and not (lease["state"] == CREATING and (lease["expires"] or 0) > now)]
 
     def allocate(self, vm, owner=None, requested=None, dry_run=False, node=None, holder=None, takeover=None,
-                 ttl=DEFAULT_RESERVATION_TTL):
+                 ttl=DEFAULT_RESERVATION_TTL, sizes=None):
         """Lease an address to ``vm`` (the requested one, or the first free); return (ip, changed).
 
-        With ``holder`` the lease is the name's reservation for a creation run (see the module docstring).
+        With ``holder`` the lease is the name's reservation for a creation run (see the module docstring);
+        ``sizes`` ({vcpus, memory_mib}) let concurrent placements count the creation on its node.
         ``dry_run`` answers which address it would be and writes nothing (check mode)."""
         if not vm:
             raise InvalidInput("a lease needs the VM's name")
@@ -179,12 +180,14 @@ class Pool:
                     ip, changed = self._existing(current, vm, owner, wanted, holder, takeover, now)
                     sql = ("UPDATE leases SET holder = ?, node = COALESCE(?, node), expires = ?, updated = ? "
                            "WHERE subnet = ? AND vm = ?", (holder, node, now + ttl, now, self.subnet, vm))
+                    # (a takeover keeps the sizes the reservation was made with)
                 else:
                     ip, changed = self._choose(conn, wanted), True
-                    sql = ("INSERT INTO leases (subnet, ip, vm, owner, created, node, state, holder, expires, updated) "
-                           "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    sizes = sizes or {}
+                    sql = ("INSERT INTO leases (subnet, ip, vm, owner, created, node, state, holder, expires, updated, "
+                           "vcpus, memory_mib) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                            (self.subnet, ip, vm, owner, now, node, CREATING if holder else BOUND, holder,
-                            now + ttl if holder else None, now))
+                            now + ttl if holder else None, now, sizes.get("vcpus"), sizes.get("memory_mib")))
                 if changed and not dry_run:
                     conn.execute(*sql)
                     conn.execute("COMMIT")

@@ -81,3 +81,24 @@ def test_a_vm_on_two_nodes_during_a_migration_is_said_to_be_moving():
     stale = {"node1": {"vms": [dict(vm("web1"), persistent=True)]}, "node2": {"vms": [dict(vm("web1"), persistent=True)]}}
     with pytest.raises(InvalidInput, match="defined on several nodes .node1, node2.: undefine the stale copy"):
         cluster.locate(stale, "web1")
+
+
+def test_pending_allocations_count_creations_under_way_once():
+    leases = [
+        {"vm": "a", "node": "node1", "state": "creating", "holder": "run-a", "expires": 200, "vcpus": 2, "memory_mib": 512},
+        {"vm": "b", "node": "node1", "state": "creating", "holder": "run-b", "expires": 200, "vcpus": 1, "memory_mib": 256},
+        {"vm": "c", "node": "node2", "state": "creating", "holder": "run-c", "expires": 50, "vcpus": 4, "memory_mib": 4096},
+        {"vm": "d", "node": "node2", "state": "creating", "holder": "run-d", "expires": 200, "vcpus": 1, "memory_mib": 128},
+        {"vm": "web1", "node": "node2", "state": "bound", "holder": None, "expires": None, "vcpus": 8, "memory_mib": 8192},
+        {"vm": "mine", "node": "node3", "state": "creating", "holder": "me", "expires": 200, "vcpus": 1, "memory_mib": 128},
+    ]
+    # c expired, d already defined (the survey saw it), web1 bound, mine is this run's own
+    assert cluster.pending_allocations(leases, ["d", "web1"], now=100, me="me") == {
+        "node1": {"vcpus": 3, "memory_mib": 768}}
+
+
+def test_placement_counts_pending_creations():
+    facts = {"node1": {"cpus": 4, "memory_mib": 8192, "vcpus_allocated": 0, "memory_allocated_mib": 0},
+             "node2": {"cpus": 4, "memory_mib": 8192, "vcpus_allocated": 1, "memory_allocated_mib": 512}}
+    assert decide(facts, vcpus=1, memory_mib=512)["node"] == "node1"
+    assert decide(facts, vcpus=1, memory_mib=512, pending={"node1": {"vcpus": 4, "memory_mib": 4096}})["node"] == "node2"
