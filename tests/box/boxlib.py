@@ -4,6 +4,7 @@ result through libvirt (domains), the nodes' disk directory and the master's lea
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -205,6 +206,35 @@ def leases():
     master = sorted(inventory()["all"]["children"]["master"]["hosts"])[0]
     res = ssh_node(master, "test -e /var/lib/cloud1/state/leases.db || { echo '[]'; exit 0; }; python3 -c \"%s\"" % LEASES)
     return [tuple(x) for x in json.loads(res.stdout or "[]")]
+
+
+def kill_run(proc):
+    """SIGKILL a playbook run as a crash would: its process group and every process descended from it (Ansible's
+    workers start sessions of their own, so the group alone leaves them behind)."""
+    children = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open("/proc/%s/stat" % entry) as handle:
+                    ppid = int(handle.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, ValueError, IndexError):
+                continue
+            children.setdefault(ppid, []).append(int(entry))
+    tree, todo = [], [proc.pid]
+    while todo:
+        pid = todo.pop()
+        tree.append(pid)
+        todo.extend(children.get(pid, []))
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    for pid in tree:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    proc.communicate()
 
 
 def lease_state(vm):

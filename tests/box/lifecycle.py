@@ -22,7 +22,6 @@
 import base64
 import json
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -303,10 +302,9 @@ def killed():
             break
         time.sleep(0.5)
     if proc.poll() is None:
-        os.killpg(proc.pid, signal.SIGKILL)
+        boxlib.kill_run(proc)
     else:
         print(proc.communicate()[0][-3000:])   # it ended by itself: show why
-    proc.communicate()
     boxlib.check(seen and boxlib.vm_state("kill1")[1] == "absent" and boxlib.lease_state("kill1") == "creating",
                  "killed after its clone: a disk, no domain, the name still reserved by the dead run")
     rc, out, took = boxlib.playbook("createvm.yml", {"vm": "kill1", "owner": "carol", "memory": 256, "cpu": 1})

@@ -18,7 +18,6 @@
 
 import os
 import re
-import signal
 import subprocess
 import sys
 import threading
@@ -180,8 +179,9 @@ def killmig():
                             stderr=subprocess.STDOUT, text=True, start_new_session=True)
     stats = job_under_way("node1")
     if proc.poll() is None:
-        os.killpg(proc.pid, signal.SIGKILL)
-    proc.communicate()
+        boxlib.kill_run(proc)
+    else:
+        proc.communicate()
     boxlib.check(stats is not None, "the controller's run killed while the move was under way")
     again = {"from_node": "node1", "to_node": "node2", "vm": VM}   # the same request as the killed run
     rc, out, took = boxlib.playbook("migrate.yml", again)
