@@ -18,11 +18,11 @@ MODULE_ARGS = dict(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
 def ensure(params, check_mode=False):
     pool = pool_from(params)
     now = time.time()
-    free = pool.free(params["count"])
-    out = {"changed": False, "subnet": pool.subnet, "free": free, "asked": params["count"],
-           "available": pool.free_count(), "leases": pool.leases(), "now": now}
+    leases = pool.leases()   # one reading of the database serves every answer
+    out = {"changed": False, "subnet": pool.subnet, "free": pool.free(params["count"], leases=leases),
+           "asked": params["count"], "available": pool.free_count(leases=leases), "leases": leases, "now": now}
     if params["vm"]:
-        out["lease"] = pool.lease(params["vm"])
+        out["lease"] = pool.lease(params["vm"], leases=leases)
     if params["vms"] is not None:
-        out["stale"] = pool.stale(params["vms"], now=now)
+        out["stale"] = pool.stale(params["vms"], now=now, leases=leases)
     return out

@@ -128,15 +128,15 @@ class Pool:
             conn.close()
         return [dict(zip(FIELDS, r)) for r in rows]
 
-    def lease(self, vm):
-        """The lease (and reservation) of ``vm``, or None."""
-        return next((lease for lease in self.leases() if lease["vm"] == vm), None)
+    def lease(self, vm, leases=None):
+        """The lease (and reservation) of ``vm``, or None (``leases``: a reading already made)."""
+        return next((lease for lease in (self.leases() if leases is None else leases) if lease["vm"] == vm), None)
 
-    def free(self, count):
+    def free(self, count, leases=None):
         """The first ``count`` free addresses (what getips.yml prints)."""
         if count < 1:
             raise InvalidInput("count must be at least 1 (got %d)" % count)
-        taken = {lease["ip"] for lease in self.leases()}
+        taken = {lease["ip"] for lease in (self.leases() if leases is None else leases)}
         out = []
         for ip in self._candidates():
             if str(ip) not in taken:
@@ -145,17 +145,17 @@ class Pool:
                     break
         return out
 
-    def free_count(self):
+    def free_count(self, leases=None):
         """How many addresses of the pool are free."""
-        taken = {lease["ip"] for lease in self.leases()}
+        taken = {lease["ip"] for lease in (self.leases() if leases is None else leases)}
         return sum(1 for ip in self._candidates() if str(ip) not in taken)
 
-    def stale(self, existing, now=None):
+    def stale(self, existing, now=None, leases=None):
         """Leases whose VM is not among ``existing`` (the VM names the nodes reported), leaving out the
         reservations of creations still in progress (held and not expired)."""
         now = time.time() if now is None else now
         names = set(existing)
-        return [lease for lease in self.leases() if lease["vm"] not in names
+        return [lease for lease in (self.leases() if leases is None else leases) if lease["vm"] not in names
                 and not (lease["state"] == CREATING and (lease["expires"] or 0) > now)]
 
     def allocate(self, vm, owner=None, requested=None, dry_run=False, node=None, holder=None, takeover=None,
