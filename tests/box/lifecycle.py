@@ -279,8 +279,10 @@ def concurrent():
                               cwd=boxlib.REPO, env=dict(os.environ, ANSIBLE_NOCOLOR="1"), stdout=subprocess.PIPE,
                               stderr=subprocess.STDOUT, text=True)
              for n in names]
-    for p in procs:
-        p.communicate(timeout=600)
+    for n, p in zip(names, procs):
+        out = p.communicate(timeout=600)[0]
+        if p.returncode != 0:
+            print("deletevm.yml vm=%s failed:\n%s" % (n, out[-3000:]))
     boxlib.check(all(p.returncode == 0 for p in procs), "6 concurrent deletevm.yml runs succeeded")
     left = [vm for _ip, vm in boxlib.leases() if vm in names]
     gone = all(boxlib.vm_state(n)[1] == "absent" for n in names)

@@ -46,3 +46,68 @@ def test_built_domain_defines_in_libvirt_and_reads_back():
     assert (vm["vcpus"], vm["max_vcpus"], vm["memory_mib"], vm["max_memory_mib"]) == (1, 2, 256, 512)
     assert vm["metadata"] == {"owner": "erin", "ip": "10.77.0.130"}
     assert vm["nics"][0]["mac"] == stable_mac("built1") and vm["state"] == "shutoff"
+
+
+def test_a_domain_deleted_while_the_node_is_read_is_left_out(conn):
+    """Another run undefines a VM between the listing and the reading of it: the listing leaves it out
+    (vm_info, node_info and the image check all read through each_domain) instead of failing the survey."""
+    from ansible_collections.cloud1.iaas.plugins.module_utils.core.domain import build_domain
+    client = LibvirtClient("test:///default", conn=conn)
+    for name in ("gone1", "kept1"):
+        client.define(build_domain({"name": name, "domain_type": "test", "vcpus": 1, "memory_mib": 128,
+                                    "disk": "/images/%s.qcow2" % name}))
+
+    def read(dom):
+        if dom.name == "gone1":
+            conn.lookupByName("gone1").undefine()   # the other run wins the race
+        return dom.describe()
+
+    names = [dom.name for dom, info in client.each_domain(read)]
+    assert "gone1" not in names and "kept1" in names and "test" in names
+    facts = client.node_facts()
+    assert facts["domains_active"] + facts["domains_inactive"] == len(conn.listAllDomains())
+
+
+def test_an_error_other_than_vanishing_still_fails_the_listing(conn):
+    client = LibvirtClient("test:///default", conn=conn)
+
+    def read(dom):
+        raise errors.OperationFailed("failed to read %s" % dom.name, code=1)
+
+    with pytest.raises(errors.OperationFailed, match="failed to read"):
+        list(client.each_domain(read))
+
+
+def test_a_disk_deleted_while_its_neighbours_are_read_is_left_out(conn):
+    """storage.dependents reads every volume next to a disk: one deleted since the listing is skipped."""
+    import libvirt
+    from ansible_collections.cloud1.iaas.plugins.module_utils.virt import storage
+    client = LibvirtClient("test:///default", conn=conn)
+    base = storage.find_volume(client, "/images/debian12.qcow2")
+    storage.clone_volume(client, base, "/images/child1.qcow2")
+    storage.clone_volume(client, base, "/images/child2.qcow2")
+    pool = storage.pool_for_dir(client, "/images")
+    listed = pool.listAllVolumes(0)
+    pool.storageVolLookupByName("child2.qcow2").delete(0)
+
+    class Listed:   # the pool as it was listed a moment before the other run deleted child2
+        def __init__(self, real):
+            self.real = real
+
+        def refresh(self, flags):
+            return 0
+
+        def listAllVolumes(self, flags):
+            return listed
+
+        def __getattr__(self, attr):
+            return getattr(self.real, attr)
+
+    real_pool_for_dir = storage.pool_for_dir
+    storage.pool_for_dir = lambda c, path: Listed(real_pool_for_dir(c, path))
+    try:
+        assert storage.dependents(client, "/images/debian12.qcow2") == ["/images/child1.qcow2"]
+    finally:
+        storage.pool_for_dir = real_pool_for_dir
+    with pytest.raises(libvirt.libvirtError):   # the stale handle really fails: the skip above was exercised
+        storage.volume_info(listed[[v.name() for v in listed].index("child2.qcow2")])

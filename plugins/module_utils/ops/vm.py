@@ -170,8 +170,8 @@ class VmExecutor:
         disk_dir = os.path.realpath(self.params["disk_dir"])
         if os.path.dirname(real) == disk_dir != os.path.realpath(self.params["image_dir"]):
             why = "lies in the VMs' disk directory %s" % self.params["disk_dir"]
-        for dom in self.c.domains():
-            if any(d["source"] and os.path.realpath(d["source"]) == real for d in dom.describe(config=True)["disks"]):
+        for dom, info in self.c.each_domain(lambda d: d.describe(config=True)):
+            if any(d["source"] and os.path.realpath(d["source"]) == real for d in info["disks"]):
                 why = "is the disk of VM %s" % dom.name
         if why:
             raise InvalidInput("image %s %s, not a base image: to copy a VM give its name as source_vm (shut off); "

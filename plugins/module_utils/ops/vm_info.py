@@ -17,12 +17,11 @@ def node_vms(uri, name=None, owner=None):
         node = client.hostname()
         if name:
             found = client.find(name)
-            domains = [found] if found is not None else []
+            described = [(found, found.describe())] if found is not None else []
         else:
-            domains = client.domains()
+            described = client.each_domain(lambda d: d.describe())
         vms = []
-        for dom in domains:
-            vm = dom.describe()
+        for _dom, vm in described:
             if owner and vm["metadata"].get("owner") != owner:
                 continue
             vm["node"] = node

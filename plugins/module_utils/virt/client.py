@@ -171,13 +171,11 @@ class LibvirtClient:
         caps = self.capabilities()
         model, memory_mib, cpus, mhz, _nodes, _sockets, _cores, _threads = self._call("read the node info", conn.getInfo)
         free = self._call("read free memory", conn.getFreeMemory)
-        domains = self.domains()
-        active = sum(1 for d in domains if d.is_active())
-        vcpus = memory = 0
-        for dom in domains:   # what the node's VMs may use: their maximum vCPUs and memory
-            info = parse_domain(dom.xml())
-            vcpus += info["max_vcpus"]
-            memory += info["max_memory_mib"]
+        read = list(self.each_domain(lambda d: (d.is_active(), parse_domain(d.xml()))))
+        active = sum(1 for _dom, (running, _info) in read if running)
+        # what the node's VMs may use: their maximum vCPUs and memory
+        vcpus = sum(info["max_vcpus"] for _dom, (_running, info) in read)
+        memory = sum(info["max_memory_mib"] for _dom, (_running, info) in read)
         caps.update({
             "hostname": self.hostname(),
             "hypervisor": self._call("read the driver type", conn.getType),
@@ -189,7 +187,7 @@ class LibvirtClient:
             "memory_mib": memory_mib,
             "free_memory_mib": free // (1024 * 1024),
             "domains_active": active,
-            "domains_inactive": len(domains) - active,
+            "domains_inactive": len(read) - active,
             "vcpus_allocated": vcpus,
             "memory_allocated_mib": memory,
         })
@@ -223,6 +221,18 @@ class LibvirtClient:
 
     def domains(self):
         return [Domain(self, d) for d in self._call("list domains", self._conn.listAllDomains, 0)]
+
+    def each_domain(self, read):
+        """``(domain, read(domain))`` for every domain of the node, leaving out a domain that vanished while
+        it was being read (another run deleting or migrating it away): a listing is a moment, not a lock."""
+        for dom in self.domains():
+            try:
+                value = read(dom)
+            except OperationFailed as exc:
+                if exc.details.get("code") in _codes("VIR_ERR_NO_DOMAIN"):
+                    continue
+                raise
+            yield dom, value
 
     def define(self, xml, what=None):
         """Define (or redefine) a domain from its XML; returns it."""

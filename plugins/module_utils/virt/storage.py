@@ -148,7 +148,12 @@ def dependents(client, path):
         volumes = pool.listAllVolumes(0)
     found = []
     for vol in volumes:
-        backing = volume_info(vol)["backing"]
+        try:
+            backing = volume_info(vol)["backing"]
+        except libvirt.libvirtError as exc:   # deleted since the listing (another run deleting its VM)
+            if exc.get_error_code() == libvirt.VIR_ERR_NO_STORAGE_VOL:
+                continue
+            raise OperationFailed("failed to read the disk %s on %s: %s" % (vol.name(), client.uri, exc))
         if backing and os.path.realpath(backing) == real:
             found.append(vol.path())
     return sorted(found)
