@@ -9,6 +9,12 @@ Each node: its own overlay root over one cached Debian base (tools/box/base.py),
 sshd with the box key, libvirtd, and its own address on the box bridge. The node's network is
 host0 (the veth nspawn makes) enslaved to br0 inside the node, br0 holding the node's address, so
 guests started in a node sit on the box's /24 like the seed's guests sit on the node LAN.
+
+Each node also has its own view of the machine's load, as a real server would: it runs in its own cpu,
+cpuacct and memory cgroups (memory limited to its share of the machine), and Debian's lxcfs (run on the
+host with CPU and load-average virtualization) serves /proc/stat, meminfo, loadavg, uptime and cpuinfo
+computed from those cgroups; a unit inside the node binds them over its /proc at boot, so gmond, libvirt
+and top in node1 see node1's CPU time (its guests' included), memory and load, not the host's.
 """
 
 import argparse
@@ -233,6 +239,99 @@ def stop_proxy():
         pass
 
 
+# ---------------------------------------------------------------- per-node load view (cgroups + lxcfs)
+
+CGROUP_ROOT = "/sys/fs/cgroup"
+CGROUP_CONTROLLERS = ("cpu", "cpuacct", "memory")
+CGROUP_PARENT = "cloud1-box"
+LXCFS_DIR = os.path.join(STATE, "lxcfs")
+LXCFS_FILES = ("stat", "meminfo", "loadavg", "uptime", "cpuinfo")
+NODE_LXCFS = "/var/lib/lxcfs"
+
+
+def _lxcfs_pidfile():
+    return os.path.join(STATE, "lxcfs.pid")
+
+
+def lxcfs_running():
+    try:
+        with open(_lxcfs_pidfile()) as f:
+            pid = int(f.read().strip())
+        return any(a.endswith(b"lxcfs") for a in _cmdline(pid)[:1]) and pid
+    except (OSError, ValueError):
+        return False
+
+
+def ensure_lxcfs():
+    """lxcfs on the host (CPU and load-average views per cgroup), mounted at .box/lxcfs."""
+    if lxcfs_running() and os.path.exists(os.path.join(LXCFS_DIR, "proc", "stat")):
+        return
+    require_tools("lxcfs")
+    stop_lxcfs()
+    os.makedirs(LXCFS_DIR, exist_ok=True)
+    logf = open(os.path.join(STATE, "lxcfs.log"), "ab")
+    subprocess.Popen(["lxcfs", "--foreground", "--enable-cfs", "--enable-loadavg", "--pidfile=" + _lxcfs_pidfile(),
+                      LXCFS_DIR], stdin=subprocess.DEVNULL, stdout=logf, stderr=subprocess.STDOUT, start_new_session=True)
+    deadline = time.time() + 15
+    while time.time() < deadline:
+        if os.path.exists(os.path.join(LXCFS_DIR, "proc", "stat")) and lxcfs_running():
+            return
+        time.sleep(0.2)
+    die("lxcfs did not mount %s; see %s" % (LXCFS_DIR, os.path.join(STATE, "lxcfs.log")))
+
+
+def stop_lxcfs():
+    pid = lxcfs_running()
+    if pid:
+        kill_and_wait(pid, signal.SIGTERM, timeout=10)
+    if os.path.ismount(LXCFS_DIR):
+        run(["umount", "-l", LXCFS_DIR], check=False)
+    try:
+        os.unlink(_lxcfs_pidfile())
+    except OSError:
+        pass
+
+
+def node_cgroups(name, memory_bytes):
+    """The node's own cpu, cpuacct and memory cgroups (memory limited to ``memory_bytes``)."""
+    paths = []
+    for ctrl in CGROUP_CONTROLLERS:
+        path = os.path.join(CGROUP_ROOT, ctrl, CGROUP_PARENT, name)
+        os.makedirs(path, exist_ok=True)
+        paths.append(path)
+    with open(os.path.join(CGROUP_ROOT, "memory", CGROUP_PARENT, name, "memory.limit_in_bytes"), "w") as f:
+        f.write(str(int(memory_bytes)))
+    return paths
+
+
+def remove_node_cgroups(name):
+    for ctrl in CGROUP_CONTROLLERS:
+        try:
+            os.rmdir(os.path.join(CGROUP_ROOT, ctrl, CGROUP_PARENT, name))
+        except OSError:
+            pass
+
+
+def node_memory_share(n):
+    """Each node's memory: an equal share of the machine's, at least 2 GiB."""
+    with open("/proc/meminfo") as f:
+        total = int(f.readline().split()[1]) * 1024
+    return max(2 * 1024 ** 3, total // max(1, n))
+
+
+def node_lxcfs_unit(root):
+    """A unit inside the node that binds lxcfs's files over the node's /proc before anything reads them."""
+    binds = "\n".join("ExecStart=/bin/mount --bind %s/proc/%s /proc/%s" % (NODE_LXCFS, f, f) for f in LXCFS_FILES)
+    write(os.path.join(root, "etc/systemd/system/cloud1-box-lxcfs.service"),
+          "[Unit]\nDescription=This node's own load view (lxcfs over /proc)\nDefaultDependencies=no\n"
+          "Before=sysinit.target\nConditionPathExists=%s/proc/stat\n\n[Service]\nType=oneshot\n"
+          "RemainAfterExit=yes\n%s\n\n[Install]\nWantedBy=sysinit.target\n" % (NODE_LXCFS, binds))
+    link = os.path.join(root, "etc/systemd/system/sysinit.target.wants/cloud1-box-lxcfs.service")
+    os.makedirs(os.path.dirname(link), exist_ok=True)
+    if not os.path.lexists(link):
+        os.symlink("/etc/systemd/system/cloud1-box-lxcfs.service", link)
+
+
 # ---------------------------------------------------------------- keys
 
 def ensure_keys():
@@ -318,13 +417,15 @@ def nspawn_cmd(name, root):
     return ["systemd-nspawn", "--quiet", "--boot", "--register=no", "--keep-unit",
             "--directory=" + root, "--machine=" + name, "--hostname=" + name,
             "--network-bridge=" + BRIDGE, "--bind=/dev/fuse", "--bind-ro=" + IMAGES,
-            "--capability=all", "--console=passive"]
+            "--bind-ro=%s:%s" % (LXCFS_DIR, NODE_LXCFS), "--capability=all", "--console=passive"]
 
 
-def start_node(name, root):
+def start_node(name, root, memory_bytes):
     d = node_dir(name)
     logf = open(os.path.join(d, "console.log"), "ab")
-    cmd = nspawn_cmd(name, root)
+    # nspawn (and so every process of the node, its guests included) starts in the node's own cgroups
+    join = "; ".join("echo $$ > %s/cgroup.procs" % p for p in node_cgroups(name, memory_bytes))
+    cmd = ["sh", "-c", join + '; exec "$@"', "sh"] + nspawn_cmd(name, root)
     env = dict(os.environ, SYSTEMD_NSPAWN_UNIFIED_HIERARCHY="1")
     proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=logf, stderr=subprocess.STDOUT,
                             env=env, start_new_session=True)
@@ -490,6 +591,8 @@ def cmd_up(args):
             shutil.rmtree(node_dir(name), ignore_errors=True)
     ensure_bridge()
     ensure_proxy()
+    ensure_lxcfs()
+    memory = node_memory_share(n)
     key = ensure_keys()
     with open(key + ".pub") as f:
         pubkey = f.read()
@@ -498,7 +601,8 @@ def cmd_up(args):
         name = node_name(i)
         pids = nspawn_pids(name)
         root = os.path.join(node_dir(name), "root")
-        if pids and [a.decode() for a in _cmdline(pids[0]) if a] != nspawn_cmd(name, root):
+        if pids and ([a.decode() for a in _cmdline(pids[0]) if a] != nspawn_cmd(name, root)
+                     or not os.path.exists(os.path.join(CGROUP_ROOT, "cpuacct", CGROUP_PARENT, name))):
             log("%s runs with another configuration: restarting it" % name)
             stop_node(name)
         elif pids:
@@ -510,7 +614,8 @@ def cmd_up(args):
         cleanup_node(name)      # stale mounts and links of a killed run
         root = mount_overlay(name, lower)
         configure_node(root, i, n, pubkey)
-        start_node(name, root)
+        node_lxcfs_unit(root)
+        start_node(name, root, memory)
         started.append(i)
     state["nodes"] = [node_name(i) for i in range(n)]
     state["base"] = lower
@@ -537,8 +642,15 @@ def cmd_down(args):
     for name in sorted(names):
         stop_node(name)
         cleanup_node(name)
+        remove_node_cgroups(name)
     for mnt in box_mounts():
         run(["umount", "-l", mnt], check=False)
+    stop_lxcfs()
+    for ctrl in CGROUP_CONTROLLERS:
+        try:
+            os.rmdir(os.path.join(CGROUP_ROOT, ctrl, CGROUP_PARENT))
+        except OSError:
+            pass
     if link_exists(BRIDGE):
         run(["ip", "link", "del", BRIDGE], check=False)
     stop_proxy()
