@@ -241,7 +241,9 @@ def build_domain(spec):
     ET.SubElement(video, "model", type="vga")
     rng = ET.SubElement(dev, "rng", model="virtio")
     ET.SubElement(rng, "backend", model="random").text = "/dev/urandom"
-    ET.SubElement(dev, "memballoon", model="virtio")
+    balloon = ET.SubElement(dev, "memballoon", model="virtio")
+    # the guest reports its free memory every 10 s (the collector's memory figure)
+    ET.SubElement(balloon, "stats", period="10")
     ET.register_namespace(METADATA_PREFIX, METADATA_NS)
     return ET.tostring(root, encoding="unicode")
 

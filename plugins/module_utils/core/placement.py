@@ -13,8 +13,9 @@ nodes, the best one gets the VM. Here in two stages, each with its reasons:
    seed's view: a node's usage after placement falls in a band, low (<=30%), medium (<=70%), high
    (<=95%) or full (>95%: no more requests); the other weighers prefer free memory and free vCPUs.
 
-Inputs are plain dicts. Today they are the allocations read from libvirt (node_info); nothing fills
-``NodeState.metrics`` yet (live Ganglia metrics are to come through that seam).
+Inputs are plain dicts: the allocations read from libvirt (node_info) and, when gmetad answers, each
+node's live usage from Ganglia (``live``: cpu, memory, io and disk in per cent, and whether Ganglia counts
+the node alive). A node Ganglia calls dead is dropped with Ganglia's reason.
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ class NodeState:
     disk_free_gib: float | None = None   # free space where new disks go; None: unknown, not filtered
     # live usage in percent (cpu, memory, io, disk), from the metrics source when there is one
     metrics: dict = field(default_factory=dict)
+    why_dead: str = "node is not alive"
 
 
 @dataclass
@@ -78,7 +80,7 @@ class Decision:
 def _filter(node, req, policy):
     """None when the node can take the request, else why not."""
     if not node.alive:
-        return "node is not alive"
+        return node.why_dead
     if node.arch != req.arch:
         return "architecture %s, the VM needs %s" % (node.arch, req.arch)
     vcpu_cap = int(node.cpus * policy.cpu_overcommit)
@@ -91,8 +93,9 @@ def _filter(node, req, policy):
             node.memory_allocated_mib, req.memory_mib, mem_cap)
     if node.disk_free_gib is not None and req.disk_gib > node.disk_free_gib:
         return "disk: %.1f GiB requested > %.1f GiB free" % (req.disk_gib, node.disk_free_gib)
-    if band(node.metrics.get("cpu", 0.0)) == "full" or band(node.metrics.get("memory", 0.0)) == "full":
-        return "usage above 95%: the node takes no more requests"
+    full = [dim for dim in ("cpu", "memory", "disk") if band(node.metrics.get(dim) or 0.0) == "full"]
+    if full:
+        return "%s usage above 95%%: the node takes no more requests" % " and ".join(full)
     return None
 
 
@@ -109,9 +112,10 @@ def _after(node, req, policy):
     mem_cap = max(1.0, (node.memory_mib - policy.reserved_memory_mib) * policy.memory_overcommit)
     cpu = 100.0 * (node.vcpus_allocated + req.vcpus) / vcpu_cap
     mem = 100.0 * (node.memory_allocated_mib + req.memory_mib) / mem_cap
-    cpu = max(cpu, float(node.metrics.get("cpu", 0.0)))
-    mem = max(mem, float(node.metrics.get("memory", 0.0)))
-    return {"cpu": min(cpu, 100.0), "memory": min(mem, 100.0), "io": float(node.metrics.get("io", 0.0))}
+    cpu = max(cpu, float(node.metrics.get("cpu") or 0.0))
+    mem = max(mem, float(node.metrics.get("memory") or 0.0))
+    return {"cpu": min(cpu, 100.0), "memory": min(mem, 100.0), "io": float(node.metrics.get("io") or 0.0),
+            "disk": float(node.metrics.get("disk") or 0.0)}
 
 
 _BAND_SCORE = {"low": 1.0, "medium": 0.6, "high": 0.2, "full": 0.0}
@@ -120,7 +124,7 @@ _IO_NEED = {"low": 0.0, "medium": 0.5, "high": 1.0}
 
 def _weigh(node, req, policy):
     usage = _after(node, req, policy)
-    worst = band(max(usage["cpu"], usage["memory"]))
+    worst = band(max(usage["cpu"], usage["memory"], usage["disk"]))
     parts = {
         "memory": 1.0 - usage["memory"] / 100.0,
         "cpu": 1.0 - usage["cpu"] / 100.0,
@@ -129,8 +133,9 @@ def _weigh(node, req, policy):
         "io": 1.0 - _IO_NEED.get(req.io, 0.5) * usage["io"] / 100.0,
     }
     total = sum(policy.weights.get(k, 0.0) * v for k, v in parts.items())
-    reason = "after placement cpu %.0f%%, memory %.0f%%, io %.0f%% (band %s); score %.3f" % (
-        usage["cpu"], usage["memory"], usage["io"], worst, total)
+    reason = "after placement cpu %.0f%%, memory %.0f%%, io %.0f%%, disk %.0f%% (band %s%s); score %.3f" % (
+        usage["cpu"], usage["memory"], usage["io"], usage["disk"], worst,
+        "; live load from Ganglia" if node.metrics else "; allocations only", total)
     return total, reason
 
 
@@ -165,15 +170,31 @@ def node_from_facts(name, facts):
         disk_free_gib=facts.get("disk_free_gib"), metrics=dict(facts.get("metrics") or {}))
 
 
-def decide(facts_by_node, vcpus, memory_mib, disk_gib=0.0, io="medium", arch="x86_64", policy=None, pending=None):
+def merge_live(node, live):
+    """Merge a node's live state from Ganglia ({alive, why, cpu, memory, io, disk}) into ``node``."""
+    if not live:
+        return node
+    if node.alive and live.get("alive") is False:
+        node.alive = False
+        node.why_dead = "Ganglia counts the node dead: %s" % (live.get("why") or "no recent report")
+    for dim in ("cpu", "memory", "io", "disk"):
+        if live.get(dim) is not None:
+            node.metrics[dim] = float(live[dim])
+    return node
+
+
+def decide(facts_by_node, vcpus, memory_mib, disk_gib=0.0, io="medium", arch="x86_64", policy=None, pending=None,
+           live=None):
     """Placement from plain data: {node name: node_info result} and the request; returns
     Decision.as_dict(). ``policy`` is a dict of Policy fields to override. ``pending``: {node: {vcpus,
-    memory_mib}} of creations under way there (not yet defined, so not in node_info's allocations)."""
+    memory_mib}} of creations under way there (not yet defined, so not in node_info's allocations).
+    ``live``: {node: live state} from Ganglia (ganglia_info's ``nodes``), or None when there is none."""
     nodes = [node_from_facts(name, facts) for name, facts in sorted(facts_by_node.items())]
     for node in nodes:
         extra = (pending or {}).get(node.name) or {}
         node.vcpus_allocated += int(extra.get("vcpus") or 0)
         node.memory_allocated_mib += int(extra.get("memory_mib") or 0)
+        merge_live(node, (live or {}).get(node.name))
     request = Request(vcpus=int(vcpus), memory_mib=int(memory_mib), disk_gib=float(disk_gib or 0), io=io or "medium",
                       arch=arch)
     return place(nodes, request, Policy(**(policy or {}))).as_dict()

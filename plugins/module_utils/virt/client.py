@@ -234,6 +234,16 @@ class LibvirtClient:
                 raise
             yield dom, value
 
+    def domain_stats(self):
+        """libvirt's bulk statistics of every running domain in one call: [(Domain, {key: value})] with
+        state, CPU time, balloon, vCPU, block and interface figures."""
+        groups = _flags(*((True, name) for name in ("VIR_DOMAIN_STATS_STATE", "VIR_DOMAIN_STATS_CPU_TOTAL",
+                                                   "VIR_DOMAIN_STATS_BALLOON", "VIR_DOMAIN_STATS_VCPU",
+                                                   "VIR_DOMAIN_STATS_INTERFACE", "VIR_DOMAIN_STATS_BLOCK")))
+        records = self._call("read the statistics of the domains", self._conn.getAllDomainStats, groups,
+                             libvirt.VIR_CONNECT_GET_ALL_DOMAINS_STATS_ACTIVE)
+        return [(Domain(self, dom), stats) for dom, stats in records]
+
     def define(self, xml, what=None):
         """Define (or redefine) a domain from its XML; returns it."""
         return Domain(self, self._call(what or "define a domain", self._conn.defineXML, xml))
@@ -383,6 +393,22 @@ class Domain:
             raise AgentUnavailable("libvirt_qemu (part of libvirt-python) is not importable")
         with libvirt_errors("talk to qemu-guest-agent of %s" % self.name, self.client.uri, error=AgentUnavailable):
             return libvirt_qemu.qemuAgentCommand(self._dom, payload, timeout, 0)
+
+    def filesystems(self):
+        """The guest's mounted filesystems as the agent reports them (libvirt's guestInfo keys fs.N.*);
+        AgentUnavailable when no agent answers."""
+        flag = getattr(libvirt, "VIR_DOMAIN_GUEST_INFO_FILESYSTEM", 0)
+        with libvirt_errors("read the filesystems of %s" % self.name, self.client.uri, agent=True, name=self.name):
+            return self._dom.guestInfo(flag, 0)
+
+    def metadata(self):
+        """The collection's metadata of the domain (owner, ip, ...)."""
+        return parse_domain(self.xml())["metadata"]
+
+    def enable_memory_stats(self, period=10):
+        """Ask the running guest's balloon driver to report its memory every ``period`` seconds."""
+        self._call("turn on the memory statistics of", self._dom.setMemoryStatsPeriod, period,
+                   libvirt.VIR_DOMAIN_AFFECT_LIVE)
 
     # -- snapshots -------------------------------------------------------------------------------
 

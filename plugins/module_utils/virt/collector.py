@@ -1,0 +1,131 @@
+# -*- coding: utf-8 -*-
+# Copyright: cloud1.iaas contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The per-VM collector of a hypervisor: every interval, libvirt's bulk statistics of all running VMs in one
+call (CPU time, balloon, block and network bytes), the guest agent's filesystems where it answers (root
+filesystem used %), turned into figures by ``core.metrics.vm_rates`` and published to Ganglia, each VM as
+its own spoofed host ("ip:name"), so gmetad keeps RRDs for every VM as for every node.
+
+Run by the ganglia role's ``cloud1-vm-metrics`` service; ``python3 -m ...virt.collector --once`` prints
+one round as JSON."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import socket
+import sys
+import time
+
+from ansible_collections.cloud1.iaas.plugins.module_utils.core import metrics
+from ansible_collections.cloud1.iaas.plugins.module_utils.errors import AgentUnavailable, Cloud1Error
+from ansible_collections.cloud1.iaas.plugins.module_utils.virt.client import LibvirtClient
+from ansible_collections.cloud1.iaas.plugins.module_utils.virt.ganglia import Publisher
+
+
+class Collector:
+    """One node's collector. ``round()`` samples every running VM and publishes what it has."""
+
+    def __init__(self, client, publisher, node=None, agent=True, clock=time.monotonic):
+        self.client, self.publisher, self.agent, self.clock = client, publisher, agent, clock
+        self.node = node or socket.gethostname()
+        self.previous = {}      # VM name -> last sample
+        self.addresses = {}     # VM name -> its address (metadata ip), read once
+        self.no_agent = set()   # VMs whose agent did not answer: asked again every 6th round
+        self.rounds = 0
+
+    def _spoof(self, dom):
+        if dom.name not in self.addresses:
+            try:
+                self.addresses[dom.name] = dom.metadata().get("ip") or "0.0.0.0"
+            except Cloud1Error:
+                self.addresses[dom.name] = "0.0.0.0"
+        return "%s:%s" % (self.addresses[dom.name], dom.name)
+
+    def _disk(self, dom):
+        if not self.agent:
+            return None, "agent not asked (collector option)"
+        if dom.name in self.no_agent and self.rounds % 6:
+            return None, "no guest agent answers"
+        try:
+            used = metrics.vm_disk_usage(dom.filesystems())
+        except AgentUnavailable:
+            self.no_agent.add(dom.name)
+            return None, "no guest agent answers"
+        self.no_agent.discard(dom.name)
+        if used is None:
+            return None, "the guest agent lists no root filesystem"
+        return used, "guest agent"
+
+    def sample(self):
+        """{VM name: figures} of this round (nothing is published)."""
+        now = self.clock()
+        figures = {}
+        seen = set()
+        for dom, stats in self.client.domain_stats():
+            seen.add(dom.name)
+            cur = {"time": now, "stats": stats}
+            if "balloon.available" not in stats and dom.name not in self.previous:
+                try:
+                    dom.enable_memory_stats()
+                except Cloud1Error:
+                    pass   # the figure stays missing; the next rounds say so by its absence
+            fig = metrics.vm_rates(self.previous.get(dom.name), cur)
+            self.previous[dom.name] = cur
+            fig["vm_node"] = self.node
+            fig["vm_disk"], fig["vm_disk_status"] = self._disk(dom)
+            if fig["vm_disk"] is None:
+                del fig["vm_disk"]
+            figures[dom.name] = (self._spoof(dom), fig)
+        for gone in set(self.previous) - seen:   # stopped or moved away: its next sample starts afresh
+            self.previous.pop(gone, None)
+            self.addresses.pop(gone, None)
+        self.rounds += 1
+        return figures
+
+    def round(self):
+        """Sample and publish; returns {VM: figures}. A VM whose publishing fails is reported, the others go."""
+        out = {}
+        for name, (spoof, fig) in sorted(self.sample().items()):
+            try:
+                self.publisher.heartbeat(spoof)
+                for metric, val in sorted(fig.items()):
+                    self.publisher.publish(spoof, metric, val)
+                out[name] = fig
+            except Cloud1Error as exc:
+                out[name] = {"error": exc.message}
+        return out
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description="publish every running VM's metrics to Ganglia")
+    parser.add_argument("--uri", default="qemu:///system")
+    parser.add_argument("--interval", type=float, default=10.0)
+    parser.add_argument("--gmond-conf", default="/etc/ganglia/gmond.conf")
+    parser.add_argument("--node", help="the hypervisor's name in Ganglia (default: its host name)")
+    parser.add_argument("--tmax", type=int, default=60)
+    parser.add_argument("--dmax", type=int, default=86400, help="seconds after which Ganglia forgets a VM")
+    parser.add_argument("--no-agent", action="store_true", help="do not ask guest agents for the disk figure")
+    parser.add_argument("--once", action="store_true", help="two samples one interval apart, print, exit")
+    args = parser.parse_args(argv)
+    publisher = Publisher(conf=args.gmond_conf, tmax=args.tmax, dmax=args.dmax)
+    while True:
+        try:
+            with LibvirtClient(args.uri, readonly=False) as client:
+                collector = Collector(client, publisher, node=args.node, agent=not args.no_agent)
+                while True:
+                    started = time.monotonic()
+                    result = collector.round()
+                    if args.once and collector.rounds >= 2:
+                        print(json.dumps(result, indent=1, sort_keys=True))
+                        return 0
+                    time.sleep(max(0.0, args.interval - (time.monotonic() - started)))
+        except Cloud1Error as exc:   # libvirtd restarted or gone: say so and try again next interval
+            print("cloud1-vm-metrics: %s" % exc.message, file=sys.stderr, flush=True)
+            if args.once:
+                return 1
+            time.sleep(args.interval)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
