@@ -242,7 +242,8 @@ def stop_proxy():
 # ---------------------------------------------------------------- per-node load view (cgroups + lxcfs)
 
 CGROUP_ROOT = "/sys/fs/cgroup"
-CGROUP_CONTROLLERS = ("cpu", "cpuacct", "memory")
+# lxcfs keys its CPU view by the cpuset cgroup: each node needs its own there too, or all share one view
+CGROUP_CONTROLLERS = ("cpu", "cpuacct", "cpuset", "memory")
 CGROUP_PARENT = "cloud1-box"
 LXCFS_DIR = os.path.join(STATE, "lxcfs")
 LXCFS_FILES = ("stat", "meminfo", "loadavg", "uptime", "cpuinfo")
@@ -296,9 +297,14 @@ def node_cgroups(name, memory_bytes):
     """The node's own cpu, cpuacct and memory cgroups (memory limited to ``memory_bytes``)."""
     paths = []
     for ctrl in CGROUP_CONTROLLERS:
-        path = os.path.join(CGROUP_ROOT, ctrl, CGROUP_PARENT, name)
-        os.makedirs(path, exist_ok=True)
-        paths.append(path)
+        parent = os.path.join(CGROUP_ROOT, ctrl)
+        for path in (os.path.join(parent, CGROUP_PARENT), os.path.join(parent, CGROUP_PARENT, name)):
+            os.makedirs(path, exist_ok=True)
+            if ctrl == "cpuset":   # a new cpuset takes no task until it has CPUs and memory nodes: its parent's
+                for knob in ("cpuset.cpus", "cpuset.mems"):
+                    with open(os.path.join(os.path.dirname(path), knob)) as src, open(os.path.join(path, knob), "w") as dst:
+                        dst.write(src.read().strip())
+        paths.append(os.path.join(parent, CGROUP_PARENT, name))
     with open(os.path.join(CGROUP_ROOT, "memory", CGROUP_PARENT, name, "memory.limit_in_bytes"), "w") as f:
         f.write(str(int(memory_bytes)))
     return paths
