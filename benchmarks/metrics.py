@@ -45,9 +45,9 @@ def synthetic(hosts, vms, seed=12):
            'SOURCE="gmetad">\n<GRID NAME="cloud1" AUTHORITY="http://master/ganglia/" LOCALTIME="2000000000">\n'
            '<CLUSTER NAME="cloud1" LOCALTIME="2000000000" OWNER="x" LATLONG="x" URL="x">\n']
     for i in range(hosts):
-        out.append('<HOST NAME="node%d" IP="10.%d.%d.%d" REPORTED="1999999990" TN="%d" TMAX="20" DMAX="0" '
-                   'LOCATION="x" GMOND_STARTED="0" TAGS="">\n' % (i, i // 65536, i // 256 % 256, i % 256,
-                                                                 rnd.choice([5, 10, 15, 200])))
+        address = "10.%d.%d.%d" % (i // 65536, i // 256 % 256, i % 256)
+        out.append('<HOST NAME="node%d" IP="%s" REPORTED="1999999990" TN="%d" TMAX="20" DMAX="0" LOCATION="x" '
+                   'GMOND_STARTED="0" TAGS="">\n' % (i, address, rnd.choice([5, 10, 15, 200])))
         for name in NODE_METRICS:
             val = {"mem_total": 8000000, "disk_total": 100.0, "cpu_num": 8,
                    "mem_free": rnd.randint(500000, 7000000), "mem_cached": 200000, "mem_buffers": 10000,

@@ -237,9 +237,9 @@ class LibvirtClient:
     def domain_stats(self):
         """libvirt's bulk statistics of every running domain in one call: [(Domain, {key: value})] with
         state, CPU time, balloon, vCPU, block and interface figures."""
-        groups = _flags(*((True, name) for name in ("VIR_DOMAIN_STATS_STATE", "VIR_DOMAIN_STATS_CPU_TOTAL",
-                                                   "VIR_DOMAIN_STATS_BALLOON", "VIR_DOMAIN_STATS_VCPU",
-                                                   "VIR_DOMAIN_STATS_INTERFACE", "VIR_DOMAIN_STATS_BLOCK")))
+        kinds = ("VIR_DOMAIN_STATS_STATE", "VIR_DOMAIN_STATS_CPU_TOTAL", "VIR_DOMAIN_STATS_BALLOON",
+                 "VIR_DOMAIN_STATS_VCPU", "VIR_DOMAIN_STATS_INTERFACE", "VIR_DOMAIN_STATS_BLOCK")
+        groups = _flags(*((True, name) for name in kinds))
         records = self._call("read the statistics of the domains", self._conn.getAllDomainStats, groups,
                              libvirt.VIR_CONNECT_GET_ALL_DOMAINS_STATS_ACTIVE)
         return [(Domain(self, dom), stats) for dom, stats in records]

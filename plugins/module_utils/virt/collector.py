@@ -6,21 +6,17 @@ call (CPU time, balloon, block and network bytes), the guest agent's filesystems
 filesystem used %), turned into figures by ``core.metrics.vm_rates`` and published to Ganglia, each VM as
 its own spoofed host ("ip:name"), so gmetad keeps RRDs for every VM as for every node.
 
-Run by the ganglia role's ``cloud1-vm-metrics`` service; ``python3 -m ...virt.collector --once`` prints
-one round as JSON."""
+Run by the ganglia role's ``cloud1-vm-metrics`` service (its command is the role's template, which calls
+``serve``)."""
 
 from __future__ import annotations
 
-import argparse
-import json
 import socket
-import sys
 import time
 
 from ansible_collections.cloud1.iaas.plugins.module_utils.core import metrics
 from ansible_collections.cloud1.iaas.plugins.module_utils.errors import AgentUnavailable, Cloud1Error
 from ansible_collections.cloud1.iaas.plugins.module_utils.virt.client import LibvirtClient
-from ansible_collections.cloud1.iaas.plugins.module_utils.virt.ganglia import Publisher
 
 
 class Collector:
@@ -97,35 +93,24 @@ class Collector:
         return out
 
 
-def main(argv=None):
-    parser = argparse.ArgumentParser(description="publish every running VM's metrics to Ganglia")
-    parser.add_argument("--uri", default="qemu:///system")
-    parser.add_argument("--interval", type=float, default=10.0)
-    parser.add_argument("--gmond-conf", default="/etc/ganglia/gmond.conf")
-    parser.add_argument("--node", help="the hypervisor's name in Ganglia (default: its host name)")
-    parser.add_argument("--tmax", type=int, default=60)
-    parser.add_argument("--dmax", type=int, default=86400, help="seconds after which Ganglia forgets a VM")
-    parser.add_argument("--no-agent", action="store_true", help="do not ask guest agents for the disk figure")
-    parser.add_argument("--once", action="store_true", help="two samples one interval apart, print, exit")
-    args = parser.parse_args(argv)
-    publisher = Publisher(conf=args.gmond_conf, tmax=args.tmax, dmax=args.dmax)
-    while True:
+def serve(uri, interval, publisher, node=None, agent=True, rounds=None, report=None, sleep=time.sleep):
+    """The collector's loop: a round every ``interval`` seconds (``rounds``: stop after that many, returning the
+    last round's figures). A lost libvirt connection is reported through ``report`` and opened again."""
+    done = 0
+    last = {}
+    while rounds is None or done < rounds:
         try:
-            with LibvirtClient(args.uri, readonly=False) as client:
-                collector = Collector(client, publisher, node=args.node, agent=not args.no_agent)
-                while True:
+            with LibvirtClient(uri) as client:
+                collector = Collector(client, publisher, node=node, agent=agent)
+                while rounds is None or done < rounds:
                     started = time.monotonic()
-                    result = collector.round()
-                    if args.once and collector.rounds >= 2:
-                        print(json.dumps(result, indent=1, sort_keys=True))
-                        return 0
-                    time.sleep(max(0.0, args.interval - (time.monotonic() - started)))
+                    last = collector.round()
+                    done += 1
+                    if rounds is None or done < rounds:
+                        sleep(max(0.0, interval - (time.monotonic() - started)))
         except Cloud1Error as exc:   # libvirtd restarted or gone: say so and try again next interval
-            print("cloud1-vm-metrics: %s" % exc.message, file=sys.stderr, flush=True)
-            if args.once:
-                return 1
-            time.sleep(args.interval)
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+            if report is not None:
+                report("cloud1-vm-metrics: %s" % exc.message)
+            done += 1
+            sleep(interval)
+    return last

@@ -4,12 +4,10 @@
 """Graphs of nodes and VMs from gmetad's RRDs (the seed's ``monitor --graph`` and ``generate_graphs.py``),
 drawn with rrdtool's Python binding into PNG files of exactly the requested size.
 
-``python3 -m ...virt.graphs --rrd-dir DIR --cluster NAME --out DIR [--period 3600] [--metrics a,b]`` draws
-every host's graphs (the graphs timer on the master)."""
+``draw_all`` draws every host's graphs (the ganglia role's graphs timer on the master calls it)."""
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 
@@ -107,23 +105,3 @@ def draw_all(rrd_dir, cluster, out_dir, periods=("3600",), width=800, height=300
                 except OperationFailed as exc:
                     failed.append(exc.message)
     return drawn, failed
-
-
-def main(argv=None):
-    parser = argparse.ArgumentParser(description="draw the graphs of every node and VM from gmetad's RRDs")
-    parser.add_argument("--rrd-dir", default="/var/lib/ganglia/rrds")
-    parser.add_argument("--cluster", default="cloud1")
-    parser.add_argument("--out", default="/var/lib/ganglia/graphs/cloud1")
-    parser.add_argument("--periods", default="3600,86400")
-    parser.add_argument("--width", type=int, default=800)
-    parser.add_argument("--height", type=int, default=300)
-    args = parser.parse_args(argv)
-    drawn, failed = draw_all(args.rrd_dir, args.cluster, args.out, args.periods.split(","), args.width, args.height)
-    print("cloud1-graphs: %d graphs drawn in %s, %d failed" % (len(drawn), args.out, len(failed)))
-    for msg in failed:
-        print("  " + msg, file=sys.stderr)
-    return 1 if failed else 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
