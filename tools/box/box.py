@@ -196,13 +196,18 @@ def _proxy_pidfile():
     return os.path.join(STATE, "apt-cacher-ng.pid")
 
 
-def proxy_running():
+def daemon_running(pidfile, program):
+    """The PID in ``pidfile`` when that process runs ``program``, else False."""
     try:
-        with open(_proxy_pidfile()) as f:
+        with open(pidfile) as f:
             pid = int(f.read().strip())
-        return any(a.endswith(b"apt-cacher-ng") for a in _cmdline(pid)[:1]) and pid
+        return any(a.endswith(program.encode()) for a in _cmdline(pid)[:1]) and pid
     except (OSError, ValueError):
         return False
+
+
+def proxy_running():
+    return daemon_running(_proxy_pidfile(), "apt-cacher-ng")
 
 
 def ensure_proxy():
@@ -255,12 +260,7 @@ def _lxcfs_pidfile():
 
 
 def lxcfs_running():
-    try:
-        with open(_lxcfs_pidfile()) as f:
-            pid = int(f.read().strip())
-        return any(a.endswith(b"lxcfs") for a in _cmdline(pid)[:1]) and pid
-    except (OSError, ValueError):
-        return False
+    return daemon_running(_lxcfs_pidfile(), "lxcfs")
 
 
 def ensure_lxcfs():

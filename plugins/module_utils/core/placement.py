@@ -93,9 +93,10 @@ def _filter(node, req, policy):
             node.memory_allocated_mib, req.memory_mib, mem_cap)
     if node.disk_free_gib is not None and req.disk_gib > node.disk_free_gib:
         return "disk: %.1f GiB requested > %.1f GiB free" % (req.disk_gib, node.disk_free_gib)
-    full = [dim for dim in ("cpu", "memory", "disk") if band(node.metrics.get(dim) or 0.0) == "full"]
+    full = ["%s %.0f%%" % (dim, node.metrics[dim]) for dim in ("cpu", "memory", "disk")
+            if band(node.metrics.get(dim) or 0.0) == "full"]
     if full:
-        return "%s usage above 95%%: the node takes no more requests" % " and ".join(full)
+        return "live load from Ganglia above 95%% (%s): the node takes no more requests" % ", ".join(full)
     return None
 
 

@@ -149,3 +149,26 @@ def test_placement_excludes_a_dead_node_with_ganglias_reason_and_weighs_live_loa
     assert decision["scores"]["node1"] < decision["scores"]["node0"]
     without = placement.decide(facts, vcpus=1, memory_mib=256)
     assert "node2" in without["scores"] and "allocations only" in without["reasons"]["node0"][0]
+
+
+def test_recorded_box_every_node_live_with_its_own_load_and_the_vm_as_its_own_host():
+    """gmetad's XML recorded on the box (3 nodes, mon1 on node1 publishing through the collector)."""
+    view = metrics.live_view(metrics.parse_gmetad(recorded("gmetad-box.xml")), "cloud1")
+    assert sorted(view["nodes"]) == ["node0", "node1", "node2"] and list(view["vms"]) == ["mon1"]
+    assert all(n["alive"] for n in view["nodes"].values())
+    for node in view["nodes"].values():
+        assert None not in (node["cpu"], node["memory"], node["io"], node["disk"])
+    mon1 = view["vms"]["mon1"]
+    assert mon1["node"] == "node1" and mon1["cpu"] is not None and mon1["memory"] is not None
+    assert mon1["disk"] is not None and mon1["sources"]["disk"] == "vm_disk"
+    hosts = metrics.hosts_of(metrics.parse_gmetad(recorded("gmetad-box.xml")))
+    assert hosts["node1"]["metrics"]["mem_total"]["units"] == "KB"
+    assert hosts["mon1"]["metrics"]["vm_node"]["type"] == "string"
+
+
+def test_recorded_box_with_node2s_gmond_stopped_node2_is_dead():
+    parsed = metrics.parse_gmetad(recorded("gmetad-box-node2-dead.xml"))
+    view = metrics.live_view(parsed)
+    assert not view["nodes"]["node2"]["alive"] and view["nodes"]["node1"]["alive"]
+    assert "dead after 4 x TMAX" in view["nodes"]["node2"]["why"]
+    assert metrics.load_table(view["nodes"])[3].split()[:2] == ["node2", "dead"]
