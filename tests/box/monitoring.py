@@ -121,11 +121,11 @@ def loadbalance(vm):
 
 def short():
     rc, out, took = boxlib.playbook("status.yml")
-    rows = [l for l in out.splitlines() if l.strip().startswith("- node")]
+    rows = [line for line in out.splitlines() if line.strip().startswith("- node")]
     boxlib.check(rc == 0 and len(rows) == 3 and all(("live" in r) for r in rows) and "NODE" in out,
                  "status.yml: the load table, one row per node, each live, in %.1f s" % took)
     rc, out, _took = boxlib.playbook("status.yml", {"node": "node1"})
-    rows = [l for l in out.splitlines() if l.strip().startswith("- node")]
+    rows = [line for line in out.splitlines() if line.strip().startswith("- node")]
     boxlib.check(rc == 0 and len(rows) == 1 and "node1" in rows[0], "status.yml -e node=node1: node1's row only")
     rc, out, _took = boxlib.playbook("status.yml", {"node": "node1", "metric": "load_one"})
     boxlib.check(rc == 0 and "node1 load_one = " in out, "status.yml -e metric=load_one -e node=node1: the value")
@@ -171,7 +171,7 @@ def dead():
 
     def listed():
         rc, out, _took = boxlib.playbook("status.yml", {"show": "dead"})
-        rows = [l for l in out.splitlines() if l.strip().startswith("- node")]
+        rows = [line for line in out.splitlines() if line.strip().startswith("- node")]
         return rc == 0 and len(rows) == 1 and "node2" in rows[0] and "dead" in rows[0]
 
     got, _took = wait_for("node2 to be dead", listed, 150, every=10)
@@ -223,7 +223,7 @@ def down():
     boxlib.ssh_node(MASTER, "systemctl stop gmetad")
     try:
         rc, out, took = boxlib.playbook("status.yml")
-        lines = [l for l in out.splitlines() if "gmetad at" in l and "cannot be read" in l]
+        lines = [line for line in out.splitlines() if "gmetad at" in line and "cannot be read" in line]
         boxlib.check(rc != 0 and lines and took < 60, "gmetad down: status.yml says so (%s) in %.0f s"
                      % (lines[0].strip()[:160] if lines else out[-300:], took))
         rc, out, _decision = loadbalance("lb3")

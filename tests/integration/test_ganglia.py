@@ -45,31 +45,29 @@ def free_port():
 
 def test_the_load_table_and_live_dead_from_gmetad(task, gmetad):
     res = task("cloud1.iaas.ganglia_info", {"host": "127.0.0.1", "port": gmetad, "interactive_port": gmetad,
-                                             "nodes": ["node0", "node1", "node2", "node3"]})
+                                            "nodes": ["node0", "node1", "node2", "node3"]})
     assert not res.get("failed"), res
     assert res["reachable"] and res["live"] == ["node0", "node1"] and res["dead"] == ["node2"]
     assert res["unknown"] == ["node3"] and list(res["vms"]) == ["mon1"]
     assert res["table"][0].split()[:2] == ["NODE", "STATE"] and len(res["table"]) == 4
     one = task("cloud1.iaas.ganglia_info", {"host": "127.0.0.1", "port": gmetad, "interactive_port": gmetad,
-                                             "node": "node1", "metric": "load_one"})
+                                            "node": "node1", "metric": "load_one"})
     assert one["selected"] == ["node1"] and one["metric_table"][0].startswith("node1 load_one = ")
     dead = task("cloud1.iaas.ganglia_info", {"host": "127.0.0.1", "port": gmetad, "show": "dead"})
     assert dead["selected"] == ["node2"]
 
 
 def test_unknown_names_are_refused_with_what_exists(task, gmetad):
-    res = task("cloud1.iaas.ganglia_info", {"host": "127.0.0.1", "port": gmetad, "interactive_port": gmetad,
-                                             "node": "node9"})
+    args = {"host": "127.0.0.1", "port": gmetad, "interactive_port": gmetad}
+    res = task("cloud1.iaas.ganglia_info", dict(args, node="node9"))
     assert res["failed"] and "knows no node 'node9'" in res["msg"] and "node0, node1, node2" in res["msg"]
-    res = task("cloud1.iaas.ganglia_info", {"host": "127.0.0.1", "port": gmetad, "interactive_port": gmetad,
-                                             "vm": "mon1", "metric": "cpu_user"})
+    res = task("cloud1.iaas.ganglia_info", dict(args, vm="mon1", metric="cpu_user"))
     assert res["failed"] and "no metric 'cpu_user'" in res["msg"] and "vm_cpu" in res["msg"]
 
 
 def test_gmetad_down_fails_in_one_line_or_warns_when_not_required(task):
     port = free_port()
-    res = task("cloud1.iaas.ganglia_info", {"host": "127.0.0.1", "port": port, "interactive_port": port,
-                                             "timeout": 2})
+    res = task("cloud1.iaas.ganglia_info", {"host": "127.0.0.1", "port": port, "interactive_port": port, "timeout": 2})
     assert res["failed"] and "cannot be read" in res["msg"] and "\n" not in res["msg"]
     res = task("cloud1.iaas.ganglia_info", {"host": "127.0.0.1", "port": port, "required": False, "timeout": 2})
     assert not res.get("failed") and res["reachable"] is False and res["nodes"] == {}
