@@ -226,8 +226,8 @@ def cycle(view, allocations, now, state=None, settings=None, pending=()):
             continue
         _rank, vm_name, target, why, share = best
         forced = value >= s.forced
-        reason = "node %s %s %s; %s takes %.0f%% of it; %s: %s" % (node_name, dim, _level_text(value, how, s),
-                                                                 vm_name, share, target, why)
+        level = _level_text(value, how, s)
+        reason = "node %s %s %s; %s takes %.0f%% of it; %s: %s" % (node_name, dim, level, vm_name, share, target, why)
         if forced:
             reason += "; forced (>= %g%%): done without waiting for consent" % s.forced
         proposals.append({
