@@ -119,17 +119,13 @@ def _level_text(value, how, s, up=True):
 
 # ---------------------------------------------------------------------------------------- proposals
 
-def _node_facts(allocations, vms, moved):
-    """Allocations per node after the moves already proposed this cycle."""
-    facts = {n: dict(f) for n, f in allocations.items()}
-    for vm_name, (src, dst) in moved.items():
-        vm = vms[vm_name]
-        for node, sign in ((src, -1), (dst, 1)):
-            if node in facts:
-                facts[node]["vcpus_allocated"] = int(facts[node].get("vcpus_allocated") or 0) + sign * int(vm["vcpus"])
-                used = int(facts[node].get("memory_allocated_mib") or 0)
-                facts[node]["memory_allocated_mib"] = used + sign * int(vm["memory_mib"])
-    return facts
+def _move_allocation(facts, vm, src, dst):
+    """Account a proposed move in the allocations placement sees (``facts`` is this cycle's copy)."""
+    for node, sign in ((src, -1), (dst, 1)):
+        if node in facts:
+            facts[node]["vcpus_allocated"] = int(facts[node].get("vcpus_allocated") or 0) + sign * int(vm["vcpus"])
+            used = int(facts[node].get("memory_allocated_mib") or 0)
+            facts[node]["memory_allocated_mib"] = used + sign * int(vm["memory_mib"])
 
 
 def _share(vm, node_facts, dim):
@@ -176,6 +172,10 @@ def cycle(view, allocations, now, state=None, settings=None, pending=()):
     pending = set(pending)
     vms = {n: v for n, v in sorted(view.get("vms", {}).items()) if v.get("node") in allocations}
     proposals = []
+    facts = {n: dict(f) for n, f in allocations.items()}   # allocations after this cycle's proposed moves
+    by_node = {}
+    for vm_name, vm in vms.items():
+        by_node.setdefault(vm["node"], []).append(vm_name)
     moved = {}
     live_loads = {}   # per cent added to a target node by this cycle's moves
     moves_from = {}
@@ -187,10 +187,10 @@ def cycle(view, allocations, now, state=None, settings=None, pending=()):
         moved[vm_name] = (src, dst)
         moves_from[src] = moves_from.get(src, 0) + 1
         vm = vms[vm_name]
-        facts = _node_facts(allocations, vms, {})
         add = live_loads.setdefault(dst, {})
         for dim in ("cpu", "memory"):
             add[dim] = add.get(dim, 0.0) + _share(vm, facts[dst], dim)
+        _move_allocation(facts, vm, src, dst)
 
     # 1. node relief (the hottest dimension of each hot node; culprit VM; forced above the forced level)
     for node_name, node in sorted(view.get("nodes", {}).items()):
@@ -210,21 +210,18 @@ def cycle(view, allocations, now, state=None, settings=None, pending=()):
         value, dim, key, how = max(hot)
         if not may_move(node_name):
             continue
-        facts = _node_facts(allocations, vms, moved)
-        residents = [(n, v) for n, v in vms.items() if v["node"] == node_name and n not in moved
-                     and n not in state["cooldown"]]
+        # the culprit: the largest share of the hot dimension among the residents that fit elsewhere
+        residents = sorted(((-_share(vms[n], facts[node_name], dim), n) for n in by_node.get(node_name, [])
+                            if n not in moved and n not in state["cooldown"]))
         best = None
-        for vm_name, vm in residents:
-            share = _share(vm, facts[node_name], dim)
-            target, why = _target(vm_name, vm, node_name, view, facts, s, live_loads)
-            if target is None:
-                continue
-            rank = (-share, vm_name)
-            if best is None or rank < best[0]:
-                best = (rank, vm_name, target, why, share)
+        for neg_share, vm_name in residents:
+            target, why = _target(vm_name, vms[vm_name], node_name, view, facts, s, live_loads)
+            if target is not None:
+                best = (vm_name, target, why, -neg_share)
+                break
         if best is None:
             continue
-        _rank, vm_name, target, why, share = best
+        vm_name, target, why, share = best
         forced = value >= s.forced
         level = _level_text(value, how, s)
         reason = "node %s %s %s; %s takes %.0f%% of it; %s: %s" % (node_name, dim, level, vm_name, share, target, why)
@@ -255,8 +252,7 @@ def cycle(view, allocations, now, state=None, settings=None, pending=()):
             how = _watch(state, key, float(value), now, s)
             if not how or key in pending:
                 continue
-            proposal = _grow(vm_name, vm, dim, float(value), how, key, allocations, vms, moved, view, s, live_loads,
-                             may_move)
+            proposal = _grow(vm_name, vm, dim, float(value), how, key, facts, view, s, live_loads, may_move)
             if proposal:
                 proposals.append(proposal)
                 _fired(state, key)
@@ -280,7 +276,7 @@ def cycle(view, allocations, now, state=None, settings=None, pending=()):
     return {"proposals": proposals, "state": state}
 
 
-def _grow(vm_name, vm, dim, value, how, key, allocations, vms, moved, view, s, live_loads, may_move):
+def _grow(vm_name, vm, dim, value, how, key, facts, view, s, live_loads, may_move):
     base = {"key": key, "subject": vm_name, "node": vm["node"], "dimension": dim, "owner": vm.get("owner"),
             "forced": False}
     reason = "%s %s %s" % (vm_name, dim, _level_text(value, how, s))
@@ -297,7 +293,6 @@ def _grow(vm_name, vm, dim, value, how, key, allocations, vms, moved, view, s, l
         grown["memory_mib"] = int(vm["memory_mib"]) + s.memory_step_mib
         action = {"vm": vm_name, "memory_mib": grown["memory_mib"]}
         what = "%d MiB" % grown["memory_mib"]
-    facts = _node_facts(allocations, vms, moved)
     here = dict(facts[vm["node"]])
     here["vcpus_allocated"] = int(here.get("vcpus_allocated") or 0) - int(vm["vcpus"])
     here["memory_allocated_mib"] = int(here.get("memory_allocated_mib") or 0) - int(vm["memory_mib"])

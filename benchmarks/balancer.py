@@ -1,0 +1,69 @@
+#!/usr/bin/env python
+# -*- coding: utf-8 -*-
+"""Benchmark: the balancer's policy cycle and one placement decision at scale (pure core, no cluster).
+
+  cycle:      one balancer cycle over --hosts nodes and --vms VMs with random live load (seeded), then a second
+              cycle 700 s later (the waits ripen); target <= 1 s each
+  placement:  one placement decision over --hosts nodes with live load; target <= 5 ms
+  baseline:   copying the same view once (dict copies of every node and VM), the floor of any pass over it
+
+Prints each figure, its ratio to the baseline and to its target.
+Usage: .venv/bin/python benchmarks/balancer.py [--hosts 1000] [--vms 10000] [--rounds 3]
+"""
+
+import argparse
+import os
+import random
+import sys
+import time
+
+REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
+sys.path.insert(0, os.path.join(REPO, "build", "collections"))
+from ansible_collections.cloud1.iaas.plugins.module_utils.core import balancer, placement  # noqa: E402
+
+
+def cluster(hosts, vms, seed=3):
+    rnd = random.Random(seed)
+    nodes = {"node%d" % i: {"alive": rnd.random() > 0.01, "cpu": rnd.uniform(5, 97), "memory": rnd.uniform(5, 90),
+                            "io": rnd.uniform(0, 50), "disk": rnd.uniform(10, 80)} for i in range(hosts)}
+    alloc = {n: {"cpus": 32, "memory_mib": 262144, "arch": "x86_64", "vcpus_allocated": 20,
+                 "memory_allocated_mib": 40960} for n in nodes}
+    guests = {"vm%d" % j: {"node": "node%d" % (j % hosts), "cpu": rnd.uniform(0, 100), "memory": rnd.uniform(0, 100),
+                           "disk": rnd.uniform(10, 95), "io": rnd.uniform(0, 20), "vcpus": 2, "memory_mib": 2048,
+                           "disk_gib": 20, "owner": "tenant%d" % (j % 50)} for j in range(vms)}
+    return {"nodes": nodes, "vms": guests}, alloc
+
+
+def best_of(rounds, fn):
+    best, value = None, None
+    for _round in range(rounds):
+        t0 = time.perf_counter()
+        value = fn()
+        took = time.perf_counter() - t0
+        best = took if best is None else min(best, took)
+    return best, value
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--hosts", type=int, default=1000)
+    parser.add_argument("--vms", type=int, default=10000)
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    view, alloc = cluster(args.hosts, args.vms)
+    base, _copy = best_of(args.rounds, lambda: ({n: dict(v) for n, v in view["nodes"].items()},
+                                                {n: dict(v) for n, v in view["vms"].items()}))
+    first, res = best_of(args.rounds, lambda: balancer.cycle(view, alloc, 0.0))
+    second, res2 = best_of(args.rounds, lambda: balancer.cycle(view, alloc, 700.0, res["state"]))
+    place, decision = best_of(args.rounds, lambda: placement.decide(alloc, 2, 2048, live=view["nodes"]))
+    print("%d nodes, %d VMs" % (args.hosts, args.vms))
+    print("%-40s %9.4f s" % ("baseline: one copy of the view", base))
+    for what, took, target, extra in (("policy cycle (first)", first, 1.0, "%d proposals" % len(res["proposals"])),
+                                      ("policy cycle (700 s later)", second, 1.0, "%d proposals" % len(res2["proposals"])),
+                                      ("placement decision", place, 0.005, "chose %s" % decision["node"])):
+        print("%-40s %9.4f s  %7.1fx baseline  %5.2fx target (%g s)  %s" % (what, took, took / base, took / target,
+                                                                            target, extra))
+
+
+if __name__ == "__main__":
+    main()
