@@ -61,9 +61,8 @@ class Simulator:
         if decision["node"] is None:
             self.rejected.append(name)
             return False
-        self.vms[name] = {"node": decision["node"], "vcpus": vcpus, "memory_mib": memory_mib, "disk_gib": disk_gib,
-                          "owner": owner, "load": load, "base": {"vcpus": vcpus, "memory_mib": memory_mib,
-                                                                   "disk_gib": disk_gib}}
+        sizes = {"vcpus": vcpus, "memory_mib": memory_mib, "disk_gib": disk_gib}
+        self.vms[name] = dict(sizes, node=decision["node"], owner=owner, load=load, base=dict(sizes))
         return True
 
     def depart(self, name):
