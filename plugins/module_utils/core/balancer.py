@@ -329,3 +329,39 @@ def _shrink(vm_name, vm, dim, value, how, key, s):
 
 def settings_dict(settings):
     return asdict(settings)
+
+
+def merge_view(live, vms):
+    """The balancer's view from Ganglia's live view (``core.metrics.live_view``) and the cluster's VMs as the
+    survey read them from libvirt (``core.cluster.cluster_vms``: node, sizes, owner): each running VM that
+    Ganglia reports alive, with its usage and its sizes. A VM Ganglia has no live figures for is left out
+    (it is judged when it has them, never on stale or missing figures)."""
+    out = {"nodes": dict(live.get("nodes") or {}), "vms": {}}
+    figures = live.get("vms") or {}
+    for vm in vms:
+        fig = figures.get(vm["name"])
+        if not fig or not fig.get("alive") or vm.get("state") not in (None, "running"):
+            continue
+        disks = [d for d in vm.get("disks") or [] if d.get("device") == "disk" and d.get("capacity")]
+        out["vms"][vm["name"]] = {
+            "node": vm.get("host") or vm.get("node"), "cpu": fig.get("cpu"), "memory": fig.get("memory"),
+            "disk": fig.get("disk"), "io": fig.get("io"), "vcpus": int(vm.get("vcpus") or 1),
+            "memory_mib": int(vm.get("memory_mib") or 0),
+            "disk_gib": int(round(disks[0]["capacity"] / 1024 ** 3)) if disks else 0,
+            "owner": (vm.get("metadata") or {}).get("owner")}
+    return out
+
+
+def proposal_line(p):
+    """A stored proposal as one line a person reads: id, status, what, for whom, why, and how it ended."""
+    action = p.get("action") or {}
+    what = {"move": "move %s %s -> %s" % (p["subject"], action.get("from", p.get("node")), action.get("to")),
+            "move_and_grow": "move %s to %s and grow it" % (p["subject"], action.get("to"))}.get(
+        p["kind"], "%s %s" % (p["kind"], p["subject"]))
+    sizes = ", ".join("%s %s" % (k, action[k]) for k in ("vcpus", "memory_mib", "disk_gib") if k in action)
+    status = p.get("status", "new") + (" (forced)" if p.get("forced") else "")
+    sizes = " to " + sizes if sizes else ""
+    line = "#%s %s: %s%s (owner %s): %s" % (p.get("id", "-"), status, what, sizes, p.get("owner") or "-", p["reason"])
+    if p.get("outcome"):
+        line += " -> %s" % p["outcome"]
+    return line

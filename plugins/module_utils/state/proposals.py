@@ -77,7 +77,9 @@ class Store:
     # -- the policy's state ----------------------------------------------------------------------
 
     def load(self):
-        """(policy state or None, keys of the open proposals)."""
+        """(policy state or None, keys of the open proposals); a database not made yet is not made by reading."""
+        if not os.path.exists(self.db_path):
+            return None, []
         conn = self._connect()
         try:
             row = conn.execute("SELECT state FROM policy_state WHERE id = 1").fetchone()
