@@ -11,7 +11,9 @@ nodes, the best one gets the VM. Here in two stages, each with its reasons:
    overcommit ratios are applied);
 2. weighers score the rest (0..1, higher is better) and a weighted sum ranks them. One weigher is the
    seed's view: a node's usage after placement falls in a band, low (<=30%), medium (<=70%), high
-   (<=95%) or full (>95%: no more requests); the other weighers prefer free memory and free vCPUs.
+   (<=95%) or full (>95%: no more requests); the other weighers prefer free memory and free vCPUs and
+   a low peak (the node's busiest dimension after placement), which keeps the cluster's peak near the optimum
+   (benchmarks/placement.py).
 
 Inputs are plain dicts: the allocations read from libvirt (node_info) and, when gmetad answers, each
 node's live usage from Ganglia (``live``: cpu, memory, io and disk in per cent, and whether Ganglia counts
@@ -62,7 +64,7 @@ class Policy:
     cpu_overcommit: float = 4.0     # vCPUs per host CPU
     memory_overcommit: float = 1.0  # no memory overcommit by default: guests are not ballooned down
     reserved_memory_mib: int = 1024  # for the node itself (libvirtd, qemu overhead, page cache)
-    weights: dict = field(default_factory=lambda: {"memory": 1.0, "cpu": 1.0, "band": 2.0, "io": 1.0})
+    weights: dict = field(default_factory=lambda: {"memory": 1.0, "cpu": 1.0, "band": 2.0, "io": 1.0, "peak": 2.0})
 
 
 @dataclass
@@ -130,6 +132,8 @@ def _weigh(node, req, policy):
         "memory": 1.0 - usage["memory"] / 100.0,
         "cpu": 1.0 - usage["cpu"] / 100.0,
         "band": _BAND_SCORE[worst],
+        # the node's busiest dimension after placement: keeps the cluster's peak low (the balancer's 80 % line)
+        "peak": 1.0 - max(usage["cpu"], usage["memory"]) / 100.0,
         # an io-heavy VM avoids io-busy nodes; an io-light one hardly cares
         "io": 1.0 - _IO_NEED.get(req.io, 0.5) * usage["io"] / 100.0,
     }

@@ -80,3 +80,12 @@ def test_ties_go_to_the_first_name_and_the_result_is_stable():
     nodes = [node("node2"), node("node1")]
     assert place(nodes, Request(vcpus=1, memory_mib=512)).node == "node1"
     assert place(list(reversed(nodes)), Request(vcpus=1, memory_mib=512)).as_dict()["node"] == "node1"
+
+
+def test_the_peak_weigher_prefers_the_node_whose_busiest_dimension_stays_lowest():
+    # a: CPU nearly free but memory 60 % used; b: both at 40 %: free memory and free vCPUs sum alike, the peak
+    # after placement decides (a would reach 60+ %, b stays near 40 %)
+    nodes = [node("a", cpus=8, memory_mib=11264, vcpus_allocated=1, memory_allocated_mib=6144),
+             node("b", cpus=8, memory_mib=11264, vcpus_allocated=13, memory_allocated_mib=4096)]
+    d = place(nodes, Request(vcpus=1, memory_mib=512))
+    assert d.node == "b", d.reasons
