@@ -124,8 +124,8 @@ def batch_quality(args, size):
             add(ours, place_ours(ours, vcpus, mem), vcpus, mem)
         got = peak(ours)
         ratios.append(got / opt)
-        print("  instance %d: ours %.4f, optimum %.4f (solver's gap %.4f, %.1f s): %.3fx" % (k, got, opt, gap, solve,
-                                                                                           got / opt))
+        print("  instance %d: ours %.4f, optimum %.4f (solver's gap %.4f, %.1f s): %.3fx"
+              % (k, got, opt, gap, solve, got / opt))
     print("  worst %.3fx, mean %.3fx of the optimum (target <= 1.02x)" % (max(ratios), sum(ratios) / len(ratios)))
 
 
