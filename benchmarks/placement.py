@@ -115,7 +115,7 @@ def batch_quality(args, size):
     for k in range(args.instances):
         rnd = random.Random(100 + k)
         nodes = instance(rnd)
-        batch = [vm_size(rnd) for _ in range(size)]
+        batch = [vm_size(rnd) for _vm in range(size)]
         t0 = time.perf_counter()
         opt, gap = optimum(nodes, batch, args.time_limit)
         solve = time.perf_counter() - t0

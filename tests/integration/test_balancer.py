@@ -55,17 +55,16 @@ def test_a_full_disk_is_proposed_to_grow_once_and_check_mode_stores_nothing(task
 def test_only_the_owner_or_an_admin_answers_and_the_limit_is_kept(task, gmetad, tmp_path):
     db = str(tmp_path / "balancer.db")
     (grow,) = cycle(task, gmetad, db)["proposals"]
-    other = task("cloud1.iaas.balancer_proposals", {"db": db, "operation": "approve", "id": grow["id"],
-                                                     "owner": "mallory"})
+    approve = {"db": db, "operation": "approve", "id": grow["id"]}
+    other = task("cloud1.iaas.balancer_proposals", dict(approve, owner="mallory"))
     assert other["failed"] and other["msg"] == "there is no proposal %d for mallory" % grow["id"]
     assert task("cloud1.iaas.balancer_proposals", {"db": db, "owner": "mallory"})["proposals"] == []
-    ok = task("cloud1.iaas.balancer_proposals", {"db": db, "operation": "approve", "id": grow["id"], "owner": "erin",
-                                                  "limit": 5})
+    ok = task("cloud1.iaas.balancer_proposals", dict(approve, owner="erin", limit=5))
     assert ok["changed"] and ok["proposal"]["status"] == "approved" and ok["proposal"]["action"]["disk_gib"] == 5
     carry = cycle(task, gmetad, db)
     assert [p["id"] for p in carry["to_carry_out"]] == [grow["id"]]
-    done = task("cloud1.iaas.balancer_proposals", {"db": db, "operation": "outcome", "id": grow["id"], "ok": True,
-                                                    "message": "grown online to 5 GiB"})
+    outcome = {"db": db, "operation": "outcome", "id": grow["id"], "ok": True, "outcome": "grown online to 5 GiB"}
+    done = task("cloud1.iaas.balancer_proposals", outcome)
     assert done["proposal"]["status"] == "done"
 
 

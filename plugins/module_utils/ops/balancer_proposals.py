@@ -22,11 +22,11 @@ ARGUMENT_SPEC = dict(
     status=dict(type="str", choices=["pending", "approved", "declined", "done", "failed", "expired", "forced"]),
     count=dict(type="int", default=50),
     ok=dict(type="bool"),
-    message=dict(type="str"),
+    outcome=dict(type="str"),
 )
 MODULE_ARGS = dict(argument_spec=ARGUMENT_SPEC, supports_check_mode=True,
                    required_if=[("operation", "approve", ("id",)), ("operation", "decline", ("id",)),
-                                ("operation", "outcome", ("id", "ok", "message"))])
+                                ("operation", "outcome", ("id", "ok", "outcome"))])
 
 
 def ensure(params, check_mode=False):
@@ -42,7 +42,7 @@ def ensure(params, check_mode=False):
         return {"changed": current["status"] in ("pending", "approved", "forced"), "proposal": current}
     now = time.time()
     if op == "outcome":
-        return {"changed": True, "proposal": store.outcome(params["id"], params["ok"], params["message"], now)}
+        return {"changed": True, "proposal": store.outcome(params["id"], params["ok"], params["outcome"], now)}
     by = params.get("by") or owner or "admin"
     answered = store.answer(params["id"], op == "approve", by, now, owner=owner, limit=params.get("limit"))
     return {"changed": True, "proposal": answered}

@@ -16,7 +16,7 @@ def test_a_hot_host_is_relieved_once_after_the_wait_and_stays_so():
     for name in sim.vms:
         sim.vms[name]["node"] = "h0"
     sim.run(3 * 3600)
-    moves = [m for m in sim.moves]
+    moves = list(sim.moves)
     assert moves and all(src == "h0" for _t, _vm, src, _dst in moves)
     assert moves[0][0] >= 600.0                       # not before the wait
     assert sim.back_and_forth() == []
