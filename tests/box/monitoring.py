@@ -160,7 +160,7 @@ def disk():
     def says_why():
         return raw_metric(VM, "vm_disk_status") == "no guest agent answers"
 
-    got, took = wait_for("the no-agent status", says_why, 60)
+    got, took = wait_for("the no-agent status", says_why, 100)
     boxlib.check(bool(got), "the agent stopped: %s says '%s' (%.0f s)" % (VM, raw_metric(VM, "vm_disk_status"), took))
     boxlib.guest_read(ip, "systemctl start qemu-guest-agent; echo started")
 

@@ -250,6 +250,7 @@ CGROUP_ROOT = "/sys/fs/cgroup"
 # lxcfs keys its CPU view by the cpuset cgroup: each node needs its own there too, or all share one view
 CGROUP_CONTROLLERS = ("cpu", "cpuacct", "cpuset", "memory")
 CGROUP_PARENT = "cloud1-box"
+NODE_CPU_SHARES = 16384   # 16 x a host task's 1024
 LXCFS_DIR = os.path.join(STATE, "lxcfs")
 LXCFS_FILES = ("stat", "meminfo", "loadavg", "uptime", "cpuinfo")
 NODE_LXCFS = "/var/lib/lxcfs"
@@ -307,6 +308,11 @@ def node_cgroups(name, memory_bytes):
         paths.append(os.path.join(parent, CGROUP_PARENT, name))
     with open(os.path.join(CGROUP_ROOT, "memory", CGROUP_PARENT, name, "memory.limit_in_bytes"), "w") as f:
         f.write(str(int(memory_bytes)))
+    # a cgroup competes for CPU like one task of the host: a node busy with many processes (guests, appliances)
+    # would get one task's share against the controller's ansible-playbook processes; weigh it like many
+    for path in (os.path.join(CGROUP_ROOT, "cpu", CGROUP_PARENT), os.path.join(CGROUP_ROOT, "cpu", CGROUP_PARENT, name)):
+        with open(os.path.join(path, "cpu.shares"), "w") as f:
+            f.write(str(NODE_CPU_SHARES))
     return paths
 
 

@@ -22,12 +22,15 @@ from ansible_collections.cloud1.iaas.plugins.module_utils.virt.client import Lib
 class Collector:
     """One node's collector. ``round()`` samples every running VM and publishes what it has."""
 
-    def __init__(self, client, publisher, node=None, agent=True, clock=time.monotonic):
+    def __init__(self, client, publisher, node=None, agent=True, clock=time.monotonic, agent_every=6):
         self.client, self.publisher, self.agent, self.clock = client, publisher, agent, clock
+        # the guest agent is asked every ``agent_every`` rounds (its answer holds the domain's agent job, which
+        # the playbooks' own agent calls then wait for); the last disk figure is published in between
+        self.agent_every = max(1, int(agent_every))
+        self.disk = {}          # VM name -> (figure, why) from the agent's last answer
         self.node = node or socket.gethostname()
         self.previous = {}      # VM name -> last sample
         self.addresses = {}     # VM name -> its address (metadata ip), read once
-        self.no_agent = set()   # VMs whose agent did not answer: asked again every 6th round
         self.rounds = 0
 
     def _spoof(self, dom):
@@ -41,17 +44,17 @@ class Collector:
     def _disk(self, dom):
         if not self.agent:
             return None, "agent not asked (collector option)"
-        if dom.name in self.no_agent and self.rounds % 6:
-            return None, "no guest agent answers"
+        if dom.name in self.disk and self.rounds % self.agent_every:
+            return self.disk[dom.name]
         try:
             used = metrics.vm_disk_usage(dom.filesystems())
+            found = (used, "guest agent") if used is not None else (None, "the guest agent lists no root filesystem")
         except AgentUnavailable:
-            self.no_agent.add(dom.name)
-            return None, "no guest agent answers"
-        self.no_agent.discard(dom.name)
-        if used is None:
-            return None, "the guest agent lists no root filesystem"
-        return used, "guest agent"
+            found = (None, "no guest agent answers")
+        except Cloud1Error as exc:   # paused, shutting down, the agent busy: no figure this time, and why
+            found = (None, "guest agent: %s" % exc.message)
+        self.disk[dom.name] = found
+        return found
 
     def sample(self):
         """{VM name: figures} of this round (nothing is published)."""
@@ -60,24 +63,32 @@ class Collector:
         seen = set()
         for dom, stats in self.client.domain_stats():
             seen.add(dom.name)
-            cur = {"time": now, "stats": stats}
-            if "balloon.available" not in stats and dom.name not in self.previous:
-                try:
-                    dom.enable_memory_stats()
-                except Cloud1Error:
-                    pass   # the figure stays missing; the next rounds say so by its absence
-            fig = metrics.vm_rates(self.previous.get(dom.name), cur)
-            self.previous[dom.name] = cur
-            fig["vm_node"] = self.node
-            fig["vm_disk"], fig["vm_disk_status"] = self._disk(dom)
-            if fig["vm_disk"] is None:
-                del fig["vm_disk"]
-            figures[dom.name] = (self._spoof(dom), fig)
+            try:
+                figures[dom.name] = self._sample_one(dom, stats, now)
+            except Cloud1Error:   # this VM went away or cannot be read now: the others are still published
+                self.previous.pop(dom.name, None)
         for gone in set(self.previous) - seen:   # stopped or moved away: its next sample starts afresh
             self.previous.pop(gone, None)
             self.addresses.pop(gone, None)
+            self.disk.pop(gone, None)
         self.rounds += 1
         return figures
+
+    def _sample_one(self, dom, stats, now):
+        """One VM's figures: (spoof, figures)."""
+        cur = {"time": now, "stats": stats}
+        if "balloon.available" not in stats and dom.name not in self.previous:
+            try:
+                dom.enable_memory_stats()
+            except Cloud1Error:
+                pass   # the figure stays missing; the next rounds say so by its absence
+        fig = metrics.vm_rates(self.previous.get(dom.name), cur)
+        self.previous[dom.name] = cur
+        fig["vm_node"] = self.node
+        fig["vm_disk"], fig["vm_disk_status"] = self._disk(dom)
+        if fig["vm_disk"] is None:
+            del fig["vm_disk"]
+        return self._spoof(dom), fig
 
     def round(self):
         """Sample and publish; returns {VM: figures}. A VM whose publishing fails is reported, the others go."""
