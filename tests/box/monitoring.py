@@ -77,7 +77,8 @@ def burn():
         if not view:
             return None
         n1, vm = view["nodes"].get("node1", {}), view["vms"].get(VM, {})
-        if (n1.get("cpu") or 0) > 50 and (vm.get("cpu") or 0) > 50:
+        user = raw_metric("node1", "cpu_user")
+        if (n1.get("cpu") or 0) > 50 and (vm.get("cpu") or 0) > 50 and user is not None and user > 50:
             return view
         return None
 
