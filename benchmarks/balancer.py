@@ -18,10 +18,10 @@ import argparse
 import os
 import random
 import sys
-import time
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
 sys.path.insert(0, os.path.join(REPO, "build", "collections"))
+from timing import best_of  # noqa: E402
 from ansible_collections.cloud1.iaas.plugins.module_utils.core import balancer, placement, simulator  # noqa: E402
 
 
@@ -35,16 +35,6 @@ def cluster(hosts, vms, seed=3):
                            "disk": rnd.uniform(10, 95), "io": rnd.uniform(0, 20), "vcpus": 2, "memory_mib": 2048,
                            "disk_gib": 20, "owner": "tenant%d" % (j % 50)} for j in range(vms)}
     return {"nodes": nodes, "vms": guests}, alloc
-
-
-def best_of(rounds, fn):
-    best, value = None, None
-    for _round in range(rounds):
-        t0 = time.perf_counter()
-        value = fn()
-        took = time.perf_counter() - t0
-        best = took if best is None else min(best, took)
-    return best, value
 
 
 def day(hosts, settings):

@@ -24,6 +24,7 @@ import xml.etree.ElementTree as ET
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
 sys.path.insert(0, os.path.join(REPO, "build", "collections"))
 sys.path.insert(0, os.path.join(REPO, "tests", "box"))
+from timing import best_of  # noqa: E402
 from ansible_collections.cloud1.iaas.plugins.module_utils.core import metrics, placement  # noqa: E402
 
 NODE_METRICS = ["cpu_user", "cpu_system", "cpu_idle", "cpu_nice", "cpu_aidle", "cpu_wio", "cpu_intr", "cpu_sintr",
@@ -65,26 +66,16 @@ def synthetic(hosts, vms, seed=12):
     return "".join(out)
 
 
-def timed(fn, rounds):
-    best = None
-    for _round in range(rounds):
-        t0 = time.perf_counter()
-        value = fn()
-        took = time.perf_counter() - t0
-        best = took if best is None else min(best, took)
-    return best, value
-
-
 def reader(args):
     text = synthetic(args.hosts, args.vms)
     print("synthetic gmetad XML: %d nodes x %d metrics + %d VMs x %d metrics, %.1f MB"
           % (args.hosts, len(NODE_METRICS), args.vms, len(metrics.VM_METRICS), len(text) / 1e6))
-    base, _root = timed(lambda: ET.fromstring(text), args.rounds)
-    parse, parsed = timed(lambda: metrics.parse_gmetad(text), args.rounds)
-    view_t, view = timed(lambda: metrics.live_view(parsed), args.rounds)
+    base, _root = best_of(args.rounds, lambda: ET.fromstring(text))
+    parse, parsed = best_of(args.rounds, lambda: metrics.parse_gmetad(text))
+    view_t, view = best_of(args.rounds, lambda: metrics.live_view(parsed))
     facts = {n: {"cpus": 8, "memory_mib": 32768, "arch": "x86_64", "vcpus_allocated": 4,
                  "memory_allocated_mib": 4096} for n in view["nodes"]}
-    place_t, decision = timed(lambda: placement.decide(facts, 1, 512, live=view["nodes"]), args.rounds)
+    place_t, decision = best_of(args.rounds, lambda: placement.decide(facts, 1, 512, live=view["nodes"]))
     dead = sum(1 for n in view["nodes"].values() if not n["alive"])
     print("%-44s %9.3f s" % ("baseline: ElementTree.fromstring alone", base))
     print("%-44s %9.3f s  %5.2fx baseline" % ("parse_gmetad (hosts, metrics, alive/dead)", parse, parse / base))

@@ -106,6 +106,19 @@ def _watch(state, key, value, now, s, up=True):
     return None
 
 
+def _firing(state, prefix, subject, dims, now, s, pending, up=True, suffix=""):
+    """(value, dim, key, how) for each of ``subject``'s watches that fires now and has no open proposal, advancing
+    each watch as it is reached (a generator: a caller that stops early leaves the later watches as they were)."""
+    for dim in dims:
+        value = subject.get(dim)
+        if value is None:
+            continue
+        key = "%s:%s%s" % (prefix, dim, suffix)
+        how = _watch(state, key, float(value), now, s, up=up)
+        if how and key not in pending:
+            yield float(value), dim, key, how
+
+
 def _fired(state, key):
     """A watch that produced a proposal waits to re-arm (a decline keeps it so while the load stays)."""
     state["watches"][key]["armed"] = False
@@ -196,15 +209,7 @@ def cycle(view, allocations, now, state=None, settings=None, pending=()):
     for node_name, node in sorted(view.get("nodes", {}).items()):
         if node_name not in allocations or not node.get("alive", True):
             continue
-        hot = []
-        for dim in NODE_DIMS:
-            value = node.get(dim)
-            if value is None:
-                continue
-            key = "node:%s:%s" % (node_name, dim)
-            how = _watch(state, key, float(value), now, s)
-            if how and key not in pending:
-                hot.append((float(value), dim, key, how))
+        hot = list(_firing(state, "node:%s" % node_name, node, NODE_DIMS, now, s, pending))
         if not hot:
             continue
         value, dim, key, how = max(hot)
@@ -244,15 +249,8 @@ def cycle(view, allocations, now, state=None, settings=None, pending=()):
                 if vm.get(dim) is not None:
                     _watch(state, "vm:%s:%s:up" % (vm_name, dim), float(vm[dim]), now, s)
             continue
-        for dim in VM_UP_DIMS:
-            value = vm.get(dim)
-            if value is None:
-                continue
-            key = "vm:%s:%s:up" % (vm_name, dim)
-            how = _watch(state, key, float(value), now, s)
-            if not how or key in pending:
-                continue
-            proposal = _grow(vm_name, vm, dim, float(value), how, key, facts, view, s, live_loads, may_move)
+        for value, dim, key, how in _firing(state, "vm:%s" % vm_name, vm, VM_UP_DIMS, now, s, pending, suffix=":up"):
+            proposal = _grow(vm_name, vm, dim, value, how, key, facts, view, s, live_loads, may_move)
             if proposal:
                 proposals.append(proposal)
                 _fired(state, key)
@@ -260,15 +258,9 @@ def cycle(view, allocations, now, state=None, settings=None, pending=()):
                     record_move(vm_name, vm["node"], proposal["action"]["to"])
                 break
         else:
-            for dim in VM_DOWN_DIMS:
-                value = vm.get(dim)
-                if value is None:
-                    continue
-                key = "vm:%s:%s:down" % (vm_name, dim)
-                how = _watch(state, key, float(value), now, s, up=False)
-                if not how or key in pending:
-                    continue
-                proposal = _shrink(vm_name, vm, dim, float(value), how, key, s)
+            for value, dim, key, how in _firing(state, "vm:%s" % vm_name, vm, VM_DOWN_DIMS, now, s, pending, up=False,
+                                                suffix=":down"):
+                proposal = _shrink(vm_name, vm, dim, value, how, key, s)
                 if proposal:
                     proposals.append(proposal)
                     _fired(state, key)
