@@ -71,6 +71,9 @@ def cpu_check(dest, dom):
     return True, "the destination's hypervisor provides the VM's CPU"
 
 
+ABORT_RETRY_S = 3   # a job still running this long after an abort is asked again
+
+
 class Watcher:
     """The migration's job, watched from this thread while another runs it."""
 
@@ -80,28 +83,35 @@ class Watcher:
         self.last = {}
         self.forced = None
         self.t0 = time.monotonic()
+        self.asked = float("-inf")     # when the job was last asked to abort
+        self.aborted, self.abort_error = False, None
 
     def poll(self):
+        """Record the job's progress; True while the job runs."""
         try:
             stats = self.dom.job_stats()
         except OperationFailed:
-            return
+            return False
         if not self.dom.job_active(stats):
-            return
+            return False
         self.last = stats
         pct = migration.percent_remaining(stats)
         if pct is not None:
             self.progress.append((round(time.monotonic() - self.t0, 1), pct))
+        return True
 
-    def on_timeout(self):
+    def on_timeout(self, active=True):
         req = self.req
-        if self.forced or not req["timeout"] or time.monotonic() - self.t0 < req["timeout"]:
+        now = time.monotonic()
+        if not req["timeout"] or now - self.t0 < req["timeout"]:
+            return
+        if req["timeout_action"] == "abort":
+            self._abort(active, now)
+            return
+        if self.forced:
             return
         try:
-            if req["timeout_action"] == "abort":
-                self.forced = "aborted after %d s (timeout_action=abort)" % req["timeout"]
-                self.dom.abort_job()
-            elif req["postcopy"]:
+            if req["postcopy"]:
                 self.forced = "switched to post-copy after %d s (timeout_action=force)" % req["timeout"]
                 self.dom.start_postcopy()
             else:
@@ -112,6 +122,21 @@ class Watcher:
                     self.dom.set_migration_speed(UNLIMITED_MIB)
         except OperationFailed as exc:
             self.forced = (self.forced or "timeout") + " - failed: %s" % exc.message
+
+    def _abort(self, active, now):
+        """Cancel the job; ask again while it still runs. A cancel that reaches QEMU before it has begun sending
+        (the destination still starting, slow on a loaded node) cancels nothing and the migration goes on."""
+        if not active or now - self.asked < ABORT_RETRY_S:
+            return
+        self.asked = now
+        try:
+            self.dom.abort_job()
+            self.aborted = True
+        except OperationFailed as exc:
+            self.abort_error = exc.message
+        self.forced = "aborted after %d s (timeout_action=abort)" % self.req["timeout"]
+        if not self.aborted:
+            self.forced += " - failed: %s" % self.abort_error
 
 
 STASH_DIR = ".cloud1-snapshots"
@@ -231,8 +256,7 @@ def run(src, dest, dom, info, req, dest_name):
     def probe():
         thread.join(1.0)
         if thread.is_alive() and live:
-            watcher.poll()
-            watcher.on_timeout()
+            watcher.on_timeout(watcher.poll())
         return not thread.is_alive(), None
 
     thread.start()
