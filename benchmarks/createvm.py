@@ -2,17 +2,22 @@
 # -*- coding: utf-8 -*-
 """Benchmark: createvm.yml against the same steps done by hand with the raw tools, in the same run.
 
-  raw:      qemu-img create (linked clone) on the node, virt-sysprep (hostname, root key, static address),
-            libvirt define + start (libvirt-python), wait for SSH
-  createvm: ansible-playbook playbooks/createvm.yml (survey, placement, lease, check, the same steps, SSH)
+  raw sysprep:  qemu-img create (linked clone) on the node, virt-sysprep (fresh identity, hostname, root key,
+                static address), libvirt define + start (libvirt-python), wait for SSH: the seed's path
+  raw guestfs:  the same with the collection's injection instead of virt-sysprep (one libguestfs session, host
+                keys made on the node), called by hand on the node
+  createvm:     ansible-playbook playbooks/createvm.yml -e inject=guestfs (the default) and -e inject=sysprep
+                (survey, placement, lease, check, the same steps, SSH)
 
-Both on the same node of the cluster-in-a-box, alternating, --rounds times; prints each time and the
-ratio createvm / raw (the playbook's overhead). Needs the box up and converged (make demo or the box tier).
+All on the same node of the cluster-in-a-box, one after the other, --rounds times; prints each time, its
+steps, and the ratios against the raw virt-sysprep path (request to SSH). Needs the box up and converged.
 Usage: .venv/bin/python benchmarks/createvm.py [--rounds N] [--node node1]
 """
 
 import argparse
+import json
 import os
+import shlex
 import statistics
 import sys
 import time
@@ -26,7 +31,19 @@ from ansible_collections.cloud1.iaas.plugins.module_utils.core.domain import bui
 RAW_IP = "10.77.0.199"   # the top of the box's guest range; checked free before use
 
 
-def raw(node, name, memory):
+# the collection's injection, called by hand on the node (the ganglia role installs module_utils there)
+BY_HAND = """
+import json, sys
+sys.path.insert(0, "/usr/local/lib/cloud1-iaas")
+from ansible_collections.cloud1.iaas.plugins.module_utils.virt import inject
+a = json.loads(sys.argv[1])
+keys = inject.make_host_keys("root@" + a["name"])
+print(json.dumps(inject.inject(a["disk"], software_emulation=True, hostname=a["name"], ssh_key=a["key"],
+                               address=a["address"], host_keys=keys)["seconds"]))
+"""
+
+
+def raw(node, name, memory, method):
     v = boxlib.box_vars()
     disk = "%s/%s.qcow2" % (v["cloud1_disk_dir"], name)
     base = os.path.realpath(os.path.join(v["cloud1_image_dir"], v["cloud1_base_image"]))
@@ -37,12 +54,17 @@ def raw(node, name, memory):
     res = boxlib.ssh_node(node, "qemu-img create -q -f qcow2 -F qcow2 -b %s %s" % (base, disk))
     assert res.returncode == 0, res.stderr
     steps["qemu-img"] = time.monotonic() - t0
-    res = boxlib.ssh_node(node, "LIBGUESTFS_BACKEND=direct LIBGUESTFS_BACKEND_SETTINGS=force_tcg virt-sysprep -q "
-                          "--format qcow2 -a %s --operations machine-id,ssh-hostkeys,customize --hostname %s "
-                          "--ssh-inject 'root:string:%s' --write $'/etc/systemd/network/10-eth0.network:%s'"
-                          % (disk, name, key, net))
+    if method == "sysprep":
+        res = boxlib.ssh_node(node, "LIBGUESTFS_BACKEND=direct LIBGUESTFS_BACKEND_SETTINGS=force_tcg virt-sysprep -q "
+                              "--format qcow2 -a %s --operations machine-id,ssh-hostkeys,customize --hostname %s "
+                              "--ssh-inject 'root:string:%s' --write $'/etc/systemd/network/10-eth0.network:%s'"
+                              % (disk, name, key, net))
+    else:
+        request = {"name": name, "disk": disk, "key": key,
+                   "address": {"ip": RAW_IP, "prefix": 24, "gateway": v["cloud1_gateway"], "dns": []}}
+        res = boxlib.ssh_node(node, "/usr/bin/python3 -c %s %s" % (shlex.quote(BY_HAND), shlex.quote(json.dumps(request))))
     assert res.returncode == 0, res.stderr
-    steps["virt-sysprep"] = time.monotonic() - t0 - sum(steps.values())
+    steps[method] = time.monotonic() - t0 - sum(steps.values())
     conn = libvirt.open(boxlib.node_uris()[node])
     dom = conn.defineXML(build_domain({"name": name, "domain_type": "qemu", "vcpus": 1, "memory_mib": memory,
                                        "disk": disk, "bridge": "br0"}))
@@ -58,9 +80,9 @@ def raw(node, name, memory):
     return total, steps
 
 
-def playbook(node, name, memory):
+def playbook(node, name, memory, inject):
     rc, out, took = boxlib.playbook("createvm.yml", {"vm": name, "owner": "bench", "memory": memory, "cpu": 1,
-                                                     "node": node})
+                                                     "node": node, "inject": inject})
     assert rc == 0, out[-3000:]
     rc, out, _took = boxlib.playbook("deletevm.yml", {"vm": name})
     assert rc == 0, out[-3000:]
@@ -74,18 +96,24 @@ def main():
     ap.add_argument("--memory", type=int, default=384)
     args = ap.parse_args()
     assert RAW_IP not in [ip for ip, _vm in boxlib.leases()], "%s is leased: pick another raw address" % RAW_IP
-    raws, books = [], []
+    times = {"raw sysprep": [], "raw guestfs": [], "createvm guestfs": [], "createvm sysprep": []}
     for i in range(args.rounds):
-        total, steps = raw(args.node, "bench-raw%d" % i, args.memory)
-        raws.append(total)
-        print("round %d raw      %6.1f s  (%s)" % (i + 1, total, ", ".join("%s %.1f" % kv for kv in steps.items())),
-              flush=True)
-        took = playbook(args.node, "bench-pb%d" % i, args.memory)
-        books.append(took)
-        print("round %d createvm %6.1f s" % (i + 1, took), flush=True)
-    r, b = statistics.median(raws), statistics.median(books)
-    print("createvm.yml %.1f s / raw tools %.1f s = ratio %.2f (median of %d round(s), node %s, %d MiB, TCG)"
-          % (b, r, b / r, args.rounds, args.node, args.memory))
+        for method in ("sysprep", "guestfs"):
+            total, steps = raw(args.node, "bench-raw%d" % i, args.memory, method)
+            times["raw " + method].append(total)
+            print("round %d raw %-8s %6.1f s  (%s)" % (i + 1, method, total,
+                                                      ", ".join("%s %.1f" % kv for kv in steps.items())), flush=True)
+        for inject in ("guestfs", "sysprep"):
+            took = playbook(args.node, "bench-pb%d" % i, args.memory, inject)
+            times["createvm " + inject].append(took)
+            print("round %d createvm inject=%-8s %6.1f s" % (i + 1, inject, took), flush=True)
+    med = {what: statistics.median(values) for what, values in times.items()}
+    base = med["raw sysprep"]
+    print("median of %d round(s), node %s, %d MiB, 1 vCPU, TCG; ratio against the raw virt-sysprep path:"
+          % (args.rounds, args.node, args.memory))
+    for what, value in med.items():
+        print("  %-18s %6.1f s  ratio %.2f" % (what, value, value / base))
+    print("target: createvm guestfs <= 0.60 x raw sysprep: %.2f" % (med["createvm guestfs"] / base))
 
 
 if __name__ == "__main__":

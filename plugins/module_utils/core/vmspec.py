@@ -14,6 +14,7 @@ import os
 import re
 
 from ansible_collections.cloud1.iaas.plugins.module_utils.core import rules
+from ansible_collections.cloud1.iaas.plugins.module_utils.core.guestprep import DEFAULT_INJECTION, INJECTIONS
 from ansible_collections.cloud1.iaas.plugins.module_utils.core.rules import MAX_VCPUS, shown
 from ansible_collections.cloud1.iaas.plugins.module_utils.errors import InvalidInput
 
@@ -161,6 +162,7 @@ def validate(params):
     spec["os"] = _choice(params, "os", OS_FAMILIES)
     spec["network_config"] = _choice(params, "network_config", NETWORK_CONFIGS)
     spec["clone"] = _choice(params, "clone", CLONE_MODES, DEFAULT_CLONE)
+    spec["inject"] = _choice(params, "inject", INJECTIONS, DEFAULT_INJECTION)
     spec["vcpus"] = _int(params, "vcpus", 1, MAX_VCPUS)
     spec["max_vcpus"] = _int(params, "max_vcpus", 1, MAX_VCPUS)
     if spec["vcpus"] and spec["max_vcpus"] and spec["max_vcpus"] < spec["vcpus"]:

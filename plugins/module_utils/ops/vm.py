@@ -6,7 +6,8 @@
 ``ensure(params)`` validates the request (before any connection), compares it with what libvirt has,
 and plans actions; in check mode it stops there and reports the plan, otherwise it carries them out.
 Creating a VM is: disk from the base image (linked clone or full copy, a libvirt storage volume),
-virt-sysprep injection of hostname, root key and static address, define with the tenant metadata, then
+its preparation (identity reset, hostname, root key, static address: one libguestfs session, or
+virt-sysprep with inject=sysprep), define with the tenant metadata, then
 the wanted state. A failed step removes what this run created, so the node is left as it was.
 """
 
@@ -17,7 +18,7 @@ import functools
 import os
 import time
 
-from ansible_collections.cloud1.iaas.plugins.module_utils.core import lifecycle, rules, tenancy, vmspec
+from ansible_collections.cloud1.iaas.plugins.module_utils.core import guestprep, hostkeys, lifecycle, rules, tenancy, vmspec
 from ansible_collections.cloud1.iaas.plugins.module_utils.core.domain import build_domain, parse_domain, stable_mac
 from ansible_collections.cloud1.iaas.plugins.module_utils.errors import (
     Cloud1Error,
@@ -27,7 +28,7 @@ from ansible_collections.cloud1.iaas.plugins.module_utils.errors import (
 )
 from ansible_collections.cloud1.iaas.plugins.module_utils.ops.actions import ActionLog
 from ansible_collections.cloud1.iaas.plugins.module_utils.ops.entry import TOPOLOGY_SPEC, vm_argument_spec
-from ansible_collections.cloud1.iaas.plugins.module_utils.virt import locks, storage, sysprep
+from ansible_collections.cloud1.iaas.plugins.module_utils.virt import inject as injection, locks, storage
 from ansible_collections.cloud1.iaas.plugins.module_utils.virt.client import LibvirtClient
 from ansible_collections.cloud1.iaas.plugins.module_utils.virt.wait import Waiter
 
@@ -64,7 +65,8 @@ ARGUMENT_SPEC = vm_argument_spec(
     keep_disks=dict(type="bool", default=False),
     stale_disk=dict(type="str", choices=["refuse", "replace"], default="refuse"),
     nic_filter=dict(type="str", choices=["clean-traffic", "none"], default="clean-traffic"),
-    sysprep_slots=dict(type="int"),
+    inject=dict(type="str", choices=list(guestprep.INJECTIONS), default=guestprep.DEFAULT_INJECTION),
+    appliance_slots=dict(type="int", aliases=["sysprep_slots"]),
 )
 MODULE_ARGS = dict(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
 
@@ -128,6 +130,7 @@ class VmExecutor:
         self.log = ActionLog(check_mode)
         self.created_disk = None
         self.defined = None
+        self.prepared = None   # what the disk's preparation did and how long it took
 
     @property
     def check(self):
@@ -214,6 +217,13 @@ class VmExecutor:
             "image": ("vm:%s" % spec["source_vm"]) if spec["source_vm"] else base,
             "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         }
+        grow = spec["disk_gib"] is not None and spec["disk_gib"] * storage.GIB > base_info["capacity"]
+        inject = bool(spec["hostname"] or spec["ssh_key"] or address or grow)
+        keys = None
+        if inject and spec["inject"] == "guestfs" and not self.check:
+            # the VM's own host keys, made here and recorded now: known before it boots (no reading them back)
+            keys = injection.make_host_keys("root@%s" % (spec["hostname"] or name))
+            meta["hostkeys"] = hostkeys.to_metadata(hostkeys.parse("".join(pub for _priv, pub in keys.values())))
         xml = build_domain({
             "name": name, "domain_type": dtype, "vcpus": vcpus, "max_vcpus": spec["max_vcpus"] or vcpus,
             "topology": spec["topology"], "memory_mib": memory,
@@ -222,8 +232,6 @@ class VmExecutor:
             "nic_filter": None if params.get("nic_filter") == "none" else params.get("nic_filter") or "clean-traffic",
             "nic_ip": address["ip"] if address else None,
         })
-        grow = spec["disk_gib"] is not None and spec["disk_gib"] * storage.GIB > base_info["capacity"]
-        inject = bool(spec["hostname"] or spec["ssh_key"] or address or grow)
         predicted = parse_domain(xml)
         predicted["state"] = "shutoff"
         if stale:   # made by a creation run that was killed before it defined the VM (createvm.yml took over
@@ -238,17 +246,18 @@ class VmExecutor:
         if inject:
             what = [w for w, on in (("hostname", spec["hostname"]), ("root ssh key", spec["ssh_key"]),
                                     ("static address", address), ("root growth at first boot", grow)) if on]
-            self.log.change("virt-sysprep %s: %s" % (disk, ", ".join(what)))
+            tool = "one libguestfs session" if spec["inject"] == "guestfs" else "virt-sysprep"
+            self.log.change("prepare %s (%s): fresh identity, %s" % (disk, tool, ", ".join(what)))
             if not self.check:
                 if not os.path.exists(disk):
-                    raise OperationFailed("the new disk %s is not visible on this machine, so virt-sysprep cannot "
-                                          "prepare it: run the module on the node itself (delegate_to) with "
-                                          "uri qemu:///system" % disk)
+                    raise OperationFailed("the new disk %s is not visible on this machine, so it cannot be prepared "
+                                          "before its first boot: run the module on the node itself (delegate_to) "
+                                          "with uri qemu:///system" % disk)
                 # a few appliances at a time per node (each is a whole VM): the others wait for a slot
-                with locks.slot("sysprep", params.get("sysprep_slots") or max(1, (os.cpu_count() or 2) // 2)):
-                    sysprep.run_sysprep(
-                        disk, software_emulation=(dtype != "kvm"), hostname=spec["hostname"], ssh_key=spec["ssh_key"],
-                        address=address, grow_root=grow,
+                with locks.slot("appliance", params.get("appliance_slots") or max(1, (os.cpu_count() or 2) // 2)):
+                    self.prepared = injection.prepare(
+                        disk, spec["inject"], software_emulation=(dtype != "kvm"), hostname=spec["hostname"],
+                        ssh_key=spec["ssh_key"], address=address, grow_root=grow, host_keys=keys,
                         network_config=spec["network_config"] or vmspec.DEFAULT_NETWORK_CONFIG[os_family])
         self.log.change("define %s (%s, %d vCPU, %d MiB)" % (name, dtype, vcpus, memory))
         if not self.check:
@@ -398,4 +407,5 @@ def ensure(params, check_mode=False, conn=None):
         uri = client.uri
     meta = after.get("metadata") or {}
     return ex.log.result(before, after, name=spec["name"], node=node, uri=uri, state=after["state"], vm=after,
-                         ip=meta.get("ip"), kept_disks=kept)
+                         ip=meta.get("ip"), kept_disks=kept, prepared=ex.prepared,
+                         hostkeys=hostkeys.from_metadata(meta.get("hostkeys")))

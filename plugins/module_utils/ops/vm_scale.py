@@ -27,7 +27,7 @@ from ansible_collections.cloud1.iaas.plugins.module_utils.errors import (
 from ansible_collections.cloud1.iaas.plugins.module_utils.ops.actions import ActionLog
 from ansible_collections.cloud1.iaas.plugins.module_utils.ops.entry import TOPOLOGY_SPEC, vm_argument_spec
 from ansible_collections.cloud1.iaas.plugins.module_utils.ops.vm import power, size_view
-from ansible_collections.cloud1.iaas.plugins.module_utils.virt import storage, sysprep
+from ansible_collections.cloud1.iaas.plugins.module_utils.virt import inject as injection, storage
 from ansible_collections.cloud1.iaas.plugins.module_utils.virt.client import LibvirtClient
 from ansible_collections.cloud1.iaas.plugins.module_utils.virt.guest import GuestAccess
 from ansible_collections.cloud1.iaas.plugins.module_utils.virt.wait import Waiter
@@ -206,17 +206,18 @@ class ScaleExecutor:
         name, disk = self.req["name"], root_disk(info)
         path = disk["source"]
         if not self.check:
-            if shutil.which("virt-sysprep") is None:
-                raise MissingDependency("growing a stopped VM's disk needs virt-sysprep on the node to install the "
-                                        "first-boot growth: install libguestfs-tools (the kvm_host role does), or "
-                                        "start the VM and grow it online")
+            if not injection.HAS_GUESTFS and shutil.which("virt-sysprep") is None:
+                raise MissingDependency("growing a stopped VM's disk needs libguestfs on the node to install the "
+                                        "first-boot growth: install python3-guestfs or libguestfs-tools (the kvm_host "
+                                        "role does), or start the VM and grow it online")
             if not os.path.exists(path):
                 raise OperationFailed("the disk %s of %s is not visible where the module runs: run it on the node "
                                       "(delegate_to) with uri qemu:///system" % (path, name))
         self.log.change(scaling.describe_step(name, step), storage.resize_volume, self.c, path, step["value"])
-        self.log.change("install the first-boot root growth in %s (virt-sysprep customize)" % path,
-                        sysprep.run_sysprep, path, software_emulation=self.c.domain_type() != "kvm", grow_root=True,
-                        operations=["customize"])
+        method = "guestfs" if injection.HAS_GUESTFS else "sysprep"
+        self.log.change("install the first-boot root growth in %s (%s)" % (path, method),
+                        injection.prepare, path, method, software_emulation=self.c.domain_type() != "kvm",
+                        reset_identity=False, grow_root=True)
 
     def power_cycle(self, timeout):
         """ACPI shutdown, wait, start: the definition's sizes take effect."""
