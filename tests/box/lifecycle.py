@@ -30,6 +30,7 @@ import libvirt
 
 import boxlib
 
+GROW_PENDING = "/var/lib/cloud1/grow-root.pending"   # core/guestprep.py: the first-boot growth's trigger
 PLACEMENT = os.path.join(os.environ.get("MOLECULE_EPHEMERAL_DIRECTORY", boxlib.BOX), "placement.json")
 
 
@@ -48,6 +49,11 @@ def placed():
                  "web1 runs on %s, the node placement chose (%s)" % (node, decision["placement"]["reasons"].get(node)))
     ip = lease_of("web1")
     boxlib.check(ip is not None, "web1 holds the lease %s" % ip)
+    # the first-boot growth runs beside sshd: wait (bounded) until its unit has removed its trigger
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline and boxlib.guest_try(
+            ip, "if test -e %s; then echo growing; else echo grown; fi" % GROW_PENDING) != "grown":
+        time.sleep(3)
     out = guest(ip, "hostname; ip -4 -o addr show dev eth0; df -B1 --output=size / | tail -1")
     lines = (out or "").splitlines()
     boxlib.check(len(lines) == 3 and lines[0] == "web1" and ("%s/24" % ip) in lines[1],

@@ -34,12 +34,13 @@ GROW_UNIT = "/etc/systemd/system/cloud1-grow-root.service"
 GROW_PENDING = "/var/lib/cloud1/grow-root.pending"
 GROW_WANTS = "/etc/systemd/system/multi-user.target.wants/cloud1-grow-root.service"
 
-# the unit runs once: it removes its own trigger file, so later boots skip it (ConditionPathExists)
+# the unit runs once: it removes its own trigger file, so later boots skip it (ConditionPathExists). It runs
+# beside sshd, not before it (its LVM commands take 20-30 s of an emulated CPU): the root may still be growing
+# for a few seconds after SSH answers
 GROW_UNIT_TEXT = """[Unit]
 Description=cloud1.iaas: grow the root filesystem to the whole disk (once, after a larger disk)
 ConditionPathExists={pending}
 After=local-fs.target
-Before=ssh.service sshd.service
 
 [Service]
 Type=oneshot
