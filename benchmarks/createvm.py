@@ -101,8 +101,8 @@ def main():
         for method in ("sysprep", "guestfs"):
             total, steps = raw(args.node, "bench-raw%d" % i, args.memory, method)
             times["raw " + method].append(total)
-            print("round %d raw %-8s %6.1f s  (%s)" % (i + 1, method, total,
-                                                      ", ".join("%s %.1f" % kv for kv in steps.items())), flush=True)
+            detail = ", ".join("%s %.1f" % kv for kv in steps.items())
+            print("round %d raw %-8s %6.1f s  (%s)" % (i + 1, method, total, detail), flush=True)
         for inject in ("guestfs", "sysprep"):
             took = playbook(args.node, "bench-pb%d" % i, args.memory, inject)
             times["createvm " + inject].append(took)
