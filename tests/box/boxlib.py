@@ -110,7 +110,12 @@ def each_domain(name, fn):
                 dom = conn.lookupByName(name)
             except libvirt.libvirtError:
                 continue
-            out[node] = fn(dom)
+            try:
+                out[node] = fn(dom)
+            except libvirt.libvirtError as exc:
+                # gone between the lookup and the read (a migration finishing): not on this node any more
+                if exc.get_error_code() != libvirt.VIR_ERR_NO_DOMAIN:
+                    raise
         finally:
             conn.close()
     return out
