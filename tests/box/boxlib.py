@@ -94,7 +94,13 @@ def domains():
     for node, uri in sorted(node_uris().items()):
         conn = libvirt.openReadOnly(uri)
         try:
-            out[node] = {d.name(): _identity(d) for d in conn.listAllDomains()}
+            out[node] = {}
+            for dom in conn.listAllDomains():
+                try:
+                    out[node][dom.name()] = _identity(dom)
+                except libvirt.libvirtError as exc:   # gone since the listing (a migration finishing)
+                    if exc.get_error_code() != libvirt.VIR_ERR_NO_DOMAIN:
+                        raise
         finally:
             conn.close()
     return out
