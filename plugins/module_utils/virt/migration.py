@@ -290,6 +290,7 @@ def run(src, dest, dom, info, req, dest_name):
         drop_stash(stash_path(info))
     elif saved:
         lost = [n + "; kept in %s, migrate.yml run again restores it" % stash_path(info) for n in lost]
+    if new is not None:
         try:
             stats = new.job_stats(completed=True)
         except OperationFailed:
