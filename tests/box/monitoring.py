@@ -69,6 +69,11 @@ def burn():
     before = gmetad()
     boxlib.check(before is not None and VM in before["vms"] and before["vms"][VM]["node"] == "node1",
                  "the collector publishes %s as its own host in gmetad, on node1" % VM)
+    res = boxlib.ssh_node(MASTER, "timeout 10 nc -q1 localhost 8651 </dev/null")
+    host = metrics.hosts_of(metrics.parse_gmetad(res.stdout)).get(VM, {})
+    # gmond keys hosts by this part: a VM's IP, reused by the next VM once it is deleted, would show the new VM
+    # under the old one's name (what failed in CI after the lifecycle and migration scenarios)
+    boxlib.check(host.get("ip") == VM, "its gmond key is its name, not its reusable IP: %s" % host.get("ip"))
     boxlib.ssh_guest(ip, "nohup sh -c 'for i in 1 2; do timeout 240 sh -c \"while :; do :; done\" & done; wait' "
                          ">/dev/null 2>&1 &")
 

@@ -60,9 +60,10 @@ def test_only_the_owner_or_an_admin_answers_and_the_limit_is_kept(task, gmetad, 
     assert other["failed"] and other["msg"] == "there is no proposal %d for mallory" % grow["id"]
     assert task("cloud1.iaas.balancer_proposals", {"db": db, "owner": "mallory"})["proposals"] == []
     ok = task("cloud1.iaas.balancer_proposals", dict(approve, owner="erin", limit=5))
-    assert ok["changed"] and ok["proposal"]["status"] == "approved" and ok["proposal"]["action"]["disk_gib"] == 5
-    carry = cycle(task, gmetad, db)
-    assert [p["id"] for p in carry["to_carry_out"]] == [grow["id"]]
+    # the approval claimed it: this run carries it out, and the next cycle does not hand it out again
+    assert ok["changed"] and ok["carry_out"] and ok["proposal"]["status"] == "running"
+    assert ok["proposal"]["action"]["disk_gib"] == 5 and ok["proposal"]["decided_by"] == "erin"
+    assert cycle(task, gmetad, db)["to_carry_out"] == []
     outcome = {"db": db, "operation": "outcome", "id": grow["id"], "ok": True, "outcome": "grown online to 5 GiB"}
     done = task("cloud1.iaas.balancer_proposals", outcome)
     assert done["proposal"]["status"] == "done"

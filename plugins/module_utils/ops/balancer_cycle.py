@@ -3,14 +3,14 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The ``balancer_cycle`` module: one cycle of the balancer on the master: gmetad's live view, the survey's VMs
 and allocations, the stored state in; the cycle's proposals recorded (pending, or forced) and the proposals
-to carry out now (approved and forced) out. Check mode computes and stores nothing."""
+to carry out now (approved and forced, claimed by this run) out. Check mode computes and stores nothing."""
 
 from __future__ import annotations
 
 import time
 
 from ansible_collections.cloud1.iaas.plugins.module_utils.core import balancer, metrics
-from ansible_collections.cloud1.iaas.plugins.module_utils.state.proposals import APPROVED, FORCED, Store
+from ansible_collections.cloud1.iaas.plugins.module_utils.state.proposals import Store
 from ansible_collections.cloud1.iaas.plugins.module_utils.virt import ganglia
 
 ARGUMENT_SPEC = dict(
@@ -19,6 +19,7 @@ ARGUMENT_SPEC = dict(
     vms=dict(type="list", elements="dict", required=True),
     settings=dict(type="dict", default={}),
     expire_after=dict(type="int", default=3600),
+    stale_after=dict(type="int", default=7200),
     host=dict(type="str", default="localhost"),
     port=dict(type="int", default=ganglia.XML_PORT),
     cluster=dict(type="str", default="cloud1"),
@@ -34,12 +35,14 @@ def ensure(params, check_mode=False, now=None):
     view = balancer.merge_view(live, params["vms"])
     allocations = {n: f for n, f in params["allocations"].items() if f and not f.get("failed") and "cpus" in f}
     store = Store(params["db"])
-    state, pending = store.load()
-    result = balancer.cycle(view, allocations, now, state, settings, pending=pending)
-    if check_mode:
-        return {"changed": bool(result["proposals"]), "proposals": result["proposals"], "to_carry_out": [],
-                "pending": pending, "judged": sorted(view["vms"])}
-    stored = store.record_cycle(result["state"], result["proposals"], now, params["expire_after"])
-    to_carry_out = store.list(status=APPROVED, limit=1000) + store.list(status=FORCED, limit=1000)
-    return {"changed": bool(stored), "proposals": stored, "pending": pending, "judged": sorted(view["vms"]),
-            "to_carry_out": sorted(to_carry_out, key=lambda p: p["id"])}
+    with store.cycle_lock():   # one cycle at a time: the master's timer and an admin's rebalance.yml
+        state, pending = store.load()
+        result = balancer.cycle(view, allocations, now, state, settings, pending=pending)
+        if check_mode:
+            return {"changed": bool(result["proposals"]), "proposals": result["proposals"], "to_carry_out": [],
+                    "pending": pending, "judged": sorted(view["vms"])}
+        stored = store.record_cycle(result["state"], result["proposals"], now, params["expire_after"],
+                                    params["stale_after"])
+        to_carry_out = store.claim(now)   # this run carries them out; no other run will
+    return {"changed": bool(stored or to_carry_out), "proposals": stored, "pending": pending,
+            "judged": sorted(view["vms"]), "to_carry_out": to_carry_out}

@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 
 from ansible_collections.cloud1.iaas.plugins.module_utils.errors import InvalidInput
-from ansible_collections.cloud1.iaas.plugins.module_utils.state.proposals import Store
+from ansible_collections.cloud1.iaas.plugins.module_utils.state.proposals import OPEN, STATUSES, Store
 
 ARGUMENT_SPEC = dict(
     db=dict(type="path", default="/var/lib/cloud1/balancer.db"),
@@ -19,7 +19,7 @@ ARGUMENT_SPEC = dict(
     owner=dict(type="str"),
     by=dict(type="str"),
     limit=dict(type="int"),
-    status=dict(type="str", choices=["pending", "approved", "declined", "done", "failed", "expired", "forced"]),
+    status=dict(type="str", choices=list(STATUSES)),
     count=dict(type="int", default=50),
     ok=dict(type="bool"),
     outcome=dict(type="str"),
@@ -39,10 +39,13 @@ def ensure(params, check_mode=False):
         raise InvalidInput("limit goes with operation=approve")
     current = store.get(params["id"], owner)   # another owner's proposal does not exist for this caller
     if check_mode:
-        return {"changed": current["status"] in ("pending", "approved", "forced"), "proposal": current}
+        return {"changed": current["status"] in OPEN, "proposal": current, "carry_out": False}
     now = time.time()
     if op == "outcome":
         return {"changed": True, "proposal": store.outcome(params["id"], params["ok"], params["outcome"], now)}
     by = params.get("by") or owner or "admin"
     answered = store.answer(params["id"], op == "approve", by, now, owner=owner, limit=params.get("limit"))
-    return {"changed": True, "proposal": answered}
+    claimed = store.claim(now, answered["id"]) if op == "approve" else []
+    # an approval is carried out by this run unless the balancer's cycle claimed it a moment before
+    return {"changed": True, "proposal": claimed[0] if claimed else store.get(answered["id"]),
+            "carry_out": bool(claimed)}

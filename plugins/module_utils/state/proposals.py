@@ -6,14 +6,17 @@ restart of the master or of the balancer loses nothing and does not restart a wa
 their decisions and outcomes.
 
 A proposal is ``pending`` (waiting for its VM's owner or an admin), ``approved`` (to be carried out),
-``declined``, ``done``, ``failed`` (with the message) or ``expired`` (no answer in time); a ``forced`` one is
-carried out without consent and recorded as such. Only the VM's owner or an admin may answer one: a tenant
+``running`` (claimed by the one run that carries it out: the balancer's cycle or the approval itself, never
+both), ``declined``, ``done``, ``failed`` (with the message) or ``expired`` (no answer in time); a ``forced``
+one is carried out without consent and recorded as such. Only the VM's owner or an admin may answer one: a tenant
 asking about another tenant's proposal is told there is none (no hint that it exists).
 Pure Python: sqlite3 from the standard library; no Ansible or libvirt import.
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import os
 import sqlite3
@@ -46,9 +49,11 @@ CREATE TABLE IF NOT EXISTS proposals (
 );
 CREATE INDEX IF NOT EXISTS proposals_status ON proposals (status);
 """
-PENDING, APPROVED, DECLINED, DONE, FAILED, EXPIRED, FORCED = ("pending", "approved", "declined", "done", "failed",
-                                                              "expired", "forced")
-OPEN = (PENDING, APPROVED, FORCED)
+PENDING, APPROVED, DECLINED, DONE, FAILED, EXPIRED, FORCED, RUNNING = (
+    "pending", "approved", "declined", "done", "failed", "expired", "forced", "running")
+STATUSES = (PENDING, APPROVED, RUNNING, DECLINED, DONE, FAILED, EXPIRED, FORCED)
+OPEN = (PENDING, APPROVED, FORCED, RUNNING)
+READY = (APPROVED, FORCED)      # waiting for a run to claim and carry them out
 FIELDS = ("id", "key", "kind", "subject", "node", "dimension", "owner", "forced", "action", "reason", "status",
           "created", "decided", "decided_by", "outcome", "updated")
 
@@ -74,6 +79,18 @@ class Store:
         out["forced"] = bool(out["forced"])
         return out
 
+    @contextlib.contextmanager
+    def cycle_lock(self):
+        """Held for one whole cycle (read the state, judge, record): two cycles at once (the master's timer and
+        an admin's rebalance.yml) would both judge the same state and raise the same proposal twice."""
+        os.makedirs(os.path.dirname(os.path.abspath(self.db_path)), exist_ok=True)
+        with open(self.db_path + ".lock", "a") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
     # -- the policy's state ----------------------------------------------------------------------
 
     def load(self):
@@ -83,14 +100,16 @@ class Store:
         conn = self._connect()
         try:
             row = conn.execute("SELECT state FROM policy_state WHERE id = 1").fetchone()
-            keys = [r[0] for r in conn.execute("SELECT key FROM proposals WHERE status IN (?, ?, ?)", OPEN)]
+            marks = ", ".join("?" * len(OPEN))
+            keys = [r[0] for r in conn.execute("SELECT key FROM proposals WHERE status IN (%s)" % marks, OPEN)]
         finally:
             conn.close()
         return (json.loads(row[0]) if row else None), sorted(set(keys))
 
-    def record_cycle(self, state, proposals, now, expire_after=None):
+    def record_cycle(self, state, proposals, now, expire_after=None, stale_after=None):
         """Keep the cycle's new policy state and its proposals in one transaction; pending proposals older
-        than ``expire_after`` seconds expire. Returns the stored proposals of this cycle."""
+        than ``expire_after`` seconds expire; a proposal claimed longer than ``stale_after`` seconds ago with no
+        outcome recorded failed (the run carrying it out stopped). Returns the stored proposals of this cycle."""
         conn = self._connect()
         stored = []
         try:
@@ -101,6 +120,10 @@ class Store:
             if expire_after is not None:
                 conn.execute("UPDATE proposals SET status = ?, outcome = ?, updated = ? WHERE status = ? AND created < ?",
                              (EXPIRED, "no answer within %d s" % expire_after, now, PENDING, now - expire_after))
+            if stale_after is not None:
+                conn.execute("UPDATE proposals SET status = ?, outcome = ?, updated = ? WHERE status = ? AND updated < ?",
+                             (FAILED, "no outcome recorded within %d s of being claimed: the run carrying it out "
+                              "stopped; the VM is as that run left it" % stale_after, now, RUNNING, now - stale_after))
             for p in proposals:
                 cur = conn.execute(
                     "INSERT INTO proposals (key, kind, subject, node, dimension, owner, forced, action, reason, status, "
@@ -175,16 +198,37 @@ class Store:
             raise InvalidInput("proposal %s was answered by someone else a moment ago" % proposal_id)
         return self.get(proposal_id)
 
-    def outcome(self, proposal_id, ok, message, now):
-        """Record what carrying out an approved or forced proposal gave."""
+    def claim(self, now, proposal_id=None):
+        """Take the approved and forced proposals (or just ``proposal_id``) for carrying out: each becomes
+        ``running`` in one transaction, so two runs never carry out the same one. Returns those claimed."""
         conn = self._connect()
         try:
-            cur = conn.execute("UPDATE proposals SET status = ?, outcome = ?, updated = ? WHERE id = ? AND status IN (?, ?)",
-                               (DONE if ok else FAILED, message, now, int(proposal_id), APPROVED, FORCED))
+            conn.execute("BEGIN IMMEDIATE")
+            sql, args = "SELECT id FROM proposals WHERE status IN (?, ?)", list(READY)
+            if proposal_id is not None:
+                sql += " AND id = ?"
+                args.append(int(proposal_id))
+            ids = [r[0] for r in conn.execute(sql + " ORDER BY id", args)]
+            for i in ids:
+                conn.execute("UPDATE proposals SET status = ?, updated = ? WHERE id = ?", (RUNNING, now, i))
+            conn.execute("COMMIT")
+        except Exception:
+            conn.execute("ROLLBACK")
+            raise
+        finally:
+            conn.close()
+        return [self.get(i) for i in ids]
+
+    def outcome(self, proposal_id, ok, message, now):
+        """Record what carrying out a claimed (or approved or forced) proposal gave."""
+        conn = self._connect()
+        try:
+            cur = conn.execute("UPDATE proposals SET status = ?, outcome = ?, updated = ? WHERE id = ? AND status IN (?, ?, ?)",
+                               (DONE if ok else FAILED, message, now, int(proposal_id), RUNNING, APPROVED, FORCED))
         finally:
             conn.close()
         if cur.rowcount != 1:
-            raise InvalidInput("proposal %s is not approved or forced: nothing to record" % proposal_id)
+            raise InvalidInput("proposal %s is not being carried out: nothing to record" % proposal_id)
         return self.get(proposal_id)
 
 

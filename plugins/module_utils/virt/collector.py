@@ -4,7 +4,7 @@
 """The per-VM collector of a hypervisor: every interval, libvirt's bulk statistics of all running VMs in one
 call (CPU time, balloon, block and network bytes), the guest agent's filesystems where it answers (root
 filesystem used %), turned into figures by ``core.metrics.vm_rates`` and published to Ganglia, each VM as
-its own spoofed host ("ip:name"), so gmetad keeps RRDs for every VM as for every node.
+its own spoofed host ("name:name": see Collector._spoof), so gmetad keeps RRDs for every VM as for every node.
 
 Run by the ganglia role's ``cloud1-vm-metrics`` service (its command is the role's template, which calls
 ``serve``)."""
@@ -30,16 +30,14 @@ class Collector:
         self.disk = {}          # VM name -> (figure, why) from the agent's last answer
         self.node = node or socket.gethostname()
         self.previous = {}      # VM name -> last sample
-        self.addresses = {}     # VM name -> its address (metadata ip), read once
         self.rounds = 0
 
-    def _spoof(self, dom):
-        if dom.name not in self.addresses:
-            try:
-                self.addresses[dom.name] = dom.metadata().get("ip") or "0.0.0.0"
-            except Cloud1Error:
-                self.addresses[dom.name] = "0.0.0.0"
-        return "%s:%s" % (self.addresses[dom.name], dom.name)
+    @staticmethod
+    def _spoof(dom):
+        """The VM as gmond's host: "name:name". gmond keys its hosts by the address part and keeps a host until
+        its dmax, so a VM's IP (handed to the next VM once it is deleted) would publish the new VM under the
+        old one's name; the name is unique in the cluster, as the nodes' own override_ip is their name."""
+        return "%s:%s" % (dom.name, dom.name)
 
     def _disk(self, dom):
         if not self.agent:
@@ -69,7 +67,6 @@ class Collector:
                 self.previous.pop(dom.name, None)
         for gone in set(self.previous) - seen:   # stopped or moved away: its next sample starts afresh
             self.previous.pop(gone, None)
-            self.addresses.pop(gone, None)
             self.disk.pop(gone, None)
         self.rounds += 1
         return figures

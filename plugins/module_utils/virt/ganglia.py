@@ -82,7 +82,7 @@ class Publisher:
         self._run(["-S", spoof, "-H"])
 
     def publish(self, spoof, name, value):
-        """One metric of the spoofed host ``spoof`` ("ip:name")."""
+        """One metric of the spoofed host ``spoof`` ("address:name")."""
         kind, units, title = metrics.VM_METRICS[name]
         self._run(["-S", spoof, "-n", name, "-v", str(value), "-t", kind, "-u", units or " ", "-g", metrics.VM_GROUP,
                    "-T", title, "-x", str(self.tmax), "-d", str(self.dmax)])

@@ -87,3 +87,39 @@ def test_cycle_store_cycle_a_pending_proposal_is_not_raised_twice(tmp_path):
         res = balancer.cycle(view, allocations, t, state, pending=pending)
         store.record_cycle(res["state"], res["proposals"], t)
     assert [(p["kind"], p["dimension"], p["status"]) for p in store.list()] == [("grow", "disk", "pending")]
+
+
+def test_a_ready_proposal_is_claimed_by_one_run_only(tmp_path):
+    db = str(tmp_path / "b.db")
+    grow, move = Store(db).record_cycle({}, [GROW, MOVE], 10.0)
+    Store(db).answer(grow["id"], True, "alice", 11.0, owner="alice")
+    first = Store(db).claim(12.0)                  # the timer's cycle
+    assert [(p["id"], p["status"], p["forced"]) for p in first] == [(grow["id"], "running", False),
+                                                                     (move["id"], "running", True)]
+    assert Store(db).claim(12.5) == [] and Store(db).claim(12.5, grow["id"]) == []   # a second run gets nothing
+    assert Store(db).load()[1] == sorted([GROW["key"], MOVE["key"]])   # still open: not raised again meanwhile
+    assert Store(db).outcome(move["id"], True, "moved to node2", 13.0)["status"] == "done"
+    with pytest.raises(InvalidInput, match="not being carried out"):
+        Store(db).outcome(move["id"], False, "again", 14.0)
+
+
+def test_a_claim_with_no_outcome_fails_after_stale_after(tmp_path):
+    store = Store(str(tmp_path / "b.db"))
+    (p,) = store.record_cycle({}, [MOVE], 10.0)
+    store.claim(20.0)
+    store.record_cycle({}, [], 100.0, stale_after=100)         # 80 s since the claim: still running
+    assert store.get(p["id"])["status"] == "running"
+    store.record_cycle({}, [], 121.0, stale_after=100)         # 101 s: the run that claimed it stopped
+    stale = store.get(p["id"])
+    assert stale["status"] == "failed" and "no outcome recorded within 100 s" in stale["outcome"]
+
+
+def test_the_cycle_lock_is_held_by_one_holder_at_a_time(tmp_path):
+    import fcntl
+    db = str(tmp_path / "b.db")
+    with Store(db).cycle_lock():
+        with open(db + ".lock") as other:
+            with pytest.raises(BlockingIOError):
+                fcntl.flock(other, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    with open(db + ".lock") as other:
+        fcntl.flock(other, fcntl.LOCK_EX | fcntl.LOCK_NB)    # released when the cycle ends
