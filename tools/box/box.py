@@ -518,6 +518,9 @@ def write_access_files(n, key):
                 # the snapshot timer is installed and enabled, but set to a date no test run reaches: the
                 # checks start its service themselves, so no snapshot lands in the middle of a scenario
                 "snapshot_rotation_schedule": "2099-01-01 00:00:00",
+                # the balancer's loop is installed but its timer stopped: a cycle a minute would load the two
+                # CPUs through every scenario and could move their VMs; the balancing scenario starts it
+                "balancer_enabled": False,
             },
             "children": {
                 "master": {"hosts": {node_name(0): host_vars(0)}},
