@@ -1,12 +1,11 @@
 #!/usr/bin/env python
-"""The balancer on the box: real gmond/gmetad, the collector, real guests, rebalance.yml and proposals.yml.
-Not a molecule scenario yet (the `balancer` role and its loop are still to come): run by hand with the box up
-and converged and VM bal1 (2 vCPUs) on node1:
+"""The balancer on the box (molecule scenario `balancing`): real gmond/gmetad, the collector, a real guest, the
+balancer role's loop on the master, rebalance.yml and proposals.yml. The converge creates bal1 (2 vCPUs, erin) on
+node1 and installs the loop with short waits, its timer stopped; by hand:
 
-  createvm.yml -e vm=bal1 -e owner=erin -e memory=256 -e cpu=2 -e node=node1
-  cd tests/box && ../../.venv/bin/python balancing.py forced disk decline
+  cd tests/box && ../../.venv/bin/python balancing.py forced disk decline short held delete
 
-Phases:
+Phases (in this order):
   forced   levels set so that node1 is above the forced level while a burner runs in bal1: rebalance.yml moves
            bal1 without consent (a counter inside keeps counting), the proposal is recorded as forced and done
   disk     bal1's root filled past 90 %: a pending disk proposal for erin; mallory cannot approve it (no such
@@ -14,6 +13,11 @@ Phases:
            boot, a file's sha256 unchanged
   decline  a burner held in bal1 with a short wait: a pending CPU proposal; declined: nothing changes and the
            same proposal is not raised again while the load stays
+  short    the loop started (its timer on the master): a burner shorter than the wait raises no CPU proposal
+  held     a burner held: the loop's watch starts; the loop restarted in the middle of the wait keeps it (same
+           start) and raises the move after the original wait; erin approves it: bal1 live-migrates (a counter
+           inside keeps counting) and its old node's CPU falls; the loop stopped again
+  delete   deletevm.yml removes bal1
 """
 
 import json
@@ -23,6 +27,8 @@ import sys
 import time
 
 import boxlib
+
+sys.path.insert(0, os.path.join(boxlib.REPO, "build", "collections"))
 
 VM = "bal1"
 OWNER = "erin"
@@ -134,7 +140,139 @@ def decline():
     boxlib.ssh_guest(ip, "pkill -f 'while :' ; true")
 
 
-PHASES = {"forced": forced, "disk": disk, "decline": decline}
+MASTER = "node0"
+LOOP_WAIT = 90   # the converge's balancer_settings wait
+
+
+def policy_state():
+    """The balancer's stored policy state on the master (watches, cool-downs), or None when it cannot be read."""
+    res = boxlib.ssh_node(MASTER, "python3 -c 'import sqlite3; print(sqlite3.connect(\"/var/lib/cloud1/balancer.db\")"
+                                  ".execute(\"SELECT state FROM policy_state\").fetchone()[0])'")
+    try:
+        return json.loads(res.stdout) if res.returncode == 0 else None
+    except ValueError:
+        return None
+
+
+def loop(on):
+    boxlib.ssh_node(MASTER, "systemctl %s cloud1-balancer.timer" % ("start" if on else "stop"))
+    res = boxlib.ssh_node(MASTER, "systemctl is-active cloud1-balancer.timer")
+    return res.stdout.strip() == ("active" if on else "inactive")
+
+
+def cycles_since(t0_master):
+    """How many cycles the loop finished since ``t0_master`` (the master's clock, seconds since the epoch)."""
+    res = boxlib.ssh_node(MASTER, "journalctl -u cloud1-balancer.service --since @%d -o cat | grep -c '^Finished'"
+                          % int(t0_master))
+    return int(res.stdout.strip() or 0)
+
+
+def master_now():
+    return float(boxlib.ssh_node(MASTER, "date +%s.%N").stdout.strip())
+
+
+def cpu_proposals(node):
+    return [p for p in listed() if p["dimension"] == "cpu" and (p["subject"] == VM or p["node"] == node)]
+
+
+def short():
+    ip = vm_ip()
+    node, _state = boxlib.vm_state(VM)
+    before = {p["id"] for p in cpu_proposals(node)}
+    boxlib.check(loop(True), "the balancer's loop runs on the master (cloud1-balancer.timer active)")
+    t0 = master_now()
+    burner(ip, 25, loops=1)
+    time.sleep(LOOP_WAIT + 30)
+    new = [p for p in cpu_proposals(node) if p["id"] not in before]
+    ran = cycles_since(t0)
+    boxlib.check(ran >= 3 and not new, "a 25 s burner, shorter than the %d s wait: %d cycles of the loop, no CPU "
+                 "proposal (%s)" % (LOOP_WAIT, ran, [p["reason"] for p in new]))
+
+
+def held():
+    ip = vm_ip()
+    node, _state = boxlib.vm_state(VM)
+    key = "node:%s:cpu" % node
+    counter(ip)
+    burner(ip, 420, loops=1)    # one of bal1's 2 vCPUs: its node about 50 %, above the loop's high of 30 %
+
+    def watching():
+        w = (policy_state() or {}).get("watches", {}).get(key, {})
+        return w.get("since")
+
+    since = None
+    deadline = time.monotonic() + 120
+    while since is None and time.monotonic() < deadline:
+        time.sleep(5)
+        since = watching()
+    boxlib.check(since is not None, "the loop's watch on %s's CPU started (%s)" % (node, since))
+    if since is None:
+        return
+    while master_now() < since + 25:
+        time.sleep(2)
+    boxlib.ssh_node(MASTER, "systemctl stop cloud1-balancer.timer cloud1-balancer.service; "
+                            "systemctl start cloud1-balancer.timer")
+    restarted = master_now()
+    time.sleep(15)
+    boxlib.check(watching() == since, "the loop restarted %.0f s into the %d s wait: the watch kept its start (%s)"
+                 % (restarted - since, LOOP_WAIT, watching()))
+    found, deadline = [], time.monotonic() + LOOP_WAIT + 90
+    while not found and time.monotonic() < deadline:
+        time.sleep(5)
+        found = [p for p in listed("pending") if p["kind"] == "move" and p["subject"] == VM and p["dimension"] == "cpu"]
+    boxlib.check(bool(found) and found[0]["created"] < restarted + LOOP_WAIT and found[0]["action"].get("to") not in
+                 (None, node), "the move of %s is proposed %.0f s after the watch started (before a restarted wait "
+                 "would end), to %s: %s" % (VM, (found[0]["created"] - since) if found else -1,
+                                            found[0]["action"].get("to") if found else None,
+                                            found[0]["reason"] if found else "none"))
+    if not found:
+        loop(False)
+        return
+    target = found[0]["action"]["to"]
+    before = boxlib.guest_read(ip, "cat /run/counter")
+    rc, out, took = boxlib.playbook("proposals.yml", {"operation": "approve", "id": found[0]["id"], "owner": OWNER})
+    after_node, state = boxlib.vm_state(VM)
+    after = boxlib.guest_read(ip, "cat /run/counter")
+    done = [p for p in listed() if p["id"] == found[0]["id"]]
+    boxlib.check(rc == 0 and after_node == target and state == "running" and done and done[0]["status"] == "done",
+                 "erin approves: %s live-migrated to %s in %.0f s, recorded done (%s)"
+                 % (VM, after_node, took, done[0]["outcome"] if done else out[-800:]))
+    boxlib.check(before is not None and after is not None and int(after) > int(before),
+                 "the counter inside kept counting across the move (%s -> %s)" % (before, after))
+
+    def cooled():
+        view = gmetad_view()
+        cpu = ((view or {}).get("nodes", {}).get(node) or {}).get("cpu")
+        return cpu if cpu is not None and cpu < 30 else None
+
+    t0 = time.monotonic()
+    fell = None
+    while fell is None and time.monotonic() - t0 < 90:
+        time.sleep(5)
+        fell = cooled()
+    boxlib.check(fell is not None, "%s's CPU fell below 30 %% (%s %%) while bal1 burns on %s" % (node, fell, target))
+    boxlib.ssh_guest(ip, "pkill -f 'while :' ; true")
+    boxlib.check(loop(False), "the loop stopped again (the next scenarios run without it)")
+
+
+def gmetad_view():
+    from ansible_collections.cloud1.iaas.plugins.module_utils.core import metrics
+    res = boxlib.ssh_node(MASTER, "timeout 10 nc -q1 localhost 8651 </dev/null")
+    if res.returncode != 0 or not res.stdout.strip():
+        return None
+    return metrics.live_view(metrics.parse_gmetad(res.stdout))
+
+
+def delete():
+    loop(False)
+    rc, out, _took = boxlib.playbook("deletevm.yml", {"vm": VM})
+    boxlib.check(rc == 0 and boxlib.vm_state(VM)[1] == "absent" and vm_ip() is None,
+                 "deletevm.yml removes %s and gives its address back" % VM)
+    if rc != 0:
+        print(out[-3000:])
+
+
+PHASES = {"forced": forced, "disk": disk, "decline": decline, "short": short, "held": held, "delete": delete}
 
 if __name__ == "__main__":
     for phase in sys.argv[1:] or list(PHASES):
