@@ -72,6 +72,21 @@ class Store:
         conn.executescript(SCHEMA)
         return conn
 
+    @contextlib.contextmanager
+    def _transaction(self):
+        """A connection inside one write transaction: committed when the block ends, rolled back on an error."""
+        conn = self._connect()
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+            except Exception:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+        finally:
+            conn.close()
+
     @staticmethod
     def _row(row):
         out = dict(zip(FIELDS, row))
@@ -110,10 +125,8 @@ class Store:
         """Keep the cycle's new policy state and its proposals in one transaction; pending proposals older
         than ``expire_after`` seconds expire; a proposal claimed longer than ``stale_after`` seconds ago with no
         outcome recorded failed (the run carrying it out stopped). Returns the stored proposals of this cycle."""
-        conn = self._connect()
         stored = []
-        try:
-            conn.execute("BEGIN IMMEDIATE")
+        with self._transaction() as conn:
             conn.execute("INSERT INTO policy_state (id, state, updated) VALUES (1, ?, ?) "
                          "ON CONFLICT(id) DO UPDATE SET state = excluded.state, updated = excluded.updated",
                          (json.dumps(state, sort_keys=True), now))
@@ -132,12 +145,6 @@ class Store:
                      int(bool(p.get("forced"))), json.dumps(p["action"], sort_keys=True), p["reason"],
                      FORCED if p.get("forced") else PENDING, now, now))
                 stored.append(cur.lastrowid)
-            conn.execute("COMMIT")
-        except Exception:
-            conn.execute("ROLLBACK")
-            raise
-        finally:
-            conn.close()
         return [self.get(i) for i in stored]
 
     # -- proposals -------------------------------------------------------------------------------
@@ -184,16 +191,11 @@ class Store:
             if not approve:
                 raise InvalidInput("a limit goes with an approval, not a decline")
             action = with_limit(p, limit)
-        conn = self._connect()
-        try:
-            conn.execute("BEGIN IMMEDIATE")
+        with self._transaction() as conn:
             cur = conn.execute("UPDATE proposals SET status = ?, decided = ?, decided_by = ?, action = ?, updated = ? "
                                "WHERE id = ? AND status = ?",
                                (APPROVED if approve else DECLINED, now, by, json.dumps(action, sort_keys=True), now,
                                 int(proposal_id), PENDING))
-            conn.execute("COMMIT")
-        finally:
-            conn.close()
         if cur.rowcount != 1:
             raise InvalidInput("proposal %s was answered by someone else a moment ago" % proposal_id)
         return self.get(proposal_id)
@@ -201,9 +203,7 @@ class Store:
     def claim(self, now, proposal_id=None):
         """Take the approved and forced proposals (or just ``proposal_id``) for carrying out: each becomes
         ``running`` in one transaction, so two runs never carry out the same one. Returns those claimed."""
-        conn = self._connect()
-        try:
-            conn.execute("BEGIN IMMEDIATE")
+        with self._transaction() as conn:
             sql, args = "SELECT id FROM proposals WHERE status IN (?, ?)", list(READY)
             if proposal_id is not None:
                 sql += " AND id = ?"
@@ -211,12 +211,6 @@ class Store:
             ids = [r[0] for r in conn.execute(sql + " ORDER BY id", args)]
             for i in ids:
                 conn.execute("UPDATE proposals SET status = ?, updated = ? WHERE id = ?", (RUNNING, now, i))
-            conn.execute("COMMIT")
-        except Exception:
-            conn.execute("ROLLBACK")
-            raise
-        finally:
-            conn.close()
         return [self.get(i) for i in ids]
 
     def outcome(self, proposal_id, ok, message, now):
