@@ -51,8 +51,13 @@ def listed(status=None):
     cmd = [os.path.join(os.path.dirname(sys.executable), "ansible"), "-i", boxlib.INVENTORY, "master[0]", "-m",
            "cloud1.iaas.balancer_proposals", "-a", json.dumps(args), "-o"]
     res = subprocess.run(cmd, capture_output=True, text=True, timeout=120, check=False, cwd=boxlib.REPO)
-    text = res.stdout.split("=>", 1)[1] if "=>" in res.stdout else "{}"
-    return json.loads(text).get("proposals", [])
+    text = res.stdout.split("=>", 1)[1].strip() if "=>" in res.stdout else "{}"
+    try:
+        found, _end = json.JSONDecoder().raw_decode(text)   # the one-line result; whatever follows it is not
+    except ValueError:
+        boxlib.log("the proposals could not be read: %s %s" % (res.stdout[-500:], res.stderr[-500:]))
+        return []
+    return found.get("proposals", [])
 
 
 def burner(ip, seconds, loops=2):
