@@ -95,7 +95,7 @@ def forced():
 def disk():
     ip = vm_ip()
     boot = boxlib.guest_read(ip, "cat /proc/sys/kernel/random/boot_id")
-    out = boxlib.guest_read(ip, "df -B1 --output=size,used / | tail -1")
+    out = boxlib.guest_read(ip, "rm -f /var/tmp/fill; df -B1 --output=size,used / | tail -1")
     size, used = (int(x) for x in out.split())
     boxlib.guest_read(ip, "fallocate -l %d /var/tmp/fill && sha256sum /etc/hostname > /var/tmp/sum && echo ok"
                       % (int(size * 0.93) - used))
