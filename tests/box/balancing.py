@@ -33,6 +33,7 @@ sys.path.insert(0, os.path.join(boxlib.REPO, "build", "collections"))
 VM = "bal1"
 OWNER = "erin"
 FAST = {"wait": 30, "cooldown": 60}
+NOW = dict(FAST, cooldown=0)   # the phase right after a move or resize: its cool-down is not what it checks
 
 
 def vm_ip():
@@ -92,6 +93,21 @@ def forced():
     boxlib.ssh_guest(ip, "pkill -f 'while :' ; true")
 
 
+def settled(timeout=120):
+    """Wait until bal1's node and bal1 itself read below 20 % CPU in gmetad (a burner's load gone from the
+    figures the next cycle reads); True when they do."""
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < timeout:
+        view = gmetad_view() or {}
+        node = (view.get("vms", {}).get(VM) or {}).get("node")
+        cpu = [(view.get("nodes", {}).get(node) or {}).get("cpu"), (view.get("vms", {}).get(VM) or {}).get("cpu")]
+        if node and None not in cpu and max(cpu) < 20:
+            return True
+        time.sleep(5)
+    boxlib.log("%s's load did not settle in %d s" % (VM, timeout))
+    return False
+
+
 def disk():
     ip = vm_ip()
     boot = boxlib.guest_read(ip, "cat /proc/sys/kernel/random/boot_id")
@@ -100,7 +116,14 @@ def disk():
     boxlib.guest_read(ip, "fallocate -l %d /var/tmp/fill && sha256sum /etc/hostname > /var/tmp/sum && echo ok"
                       % (int(size * 0.93) - used))
     time.sleep(40)
-    rc, out, _took = rebalance(FAST)
+    try:
+        _disk_proposal(ip, boot, size)
+    finally:
+        boxlib.guest_read(ip, "rm -f /var/tmp/fill; echo ok")
+
+
+def _disk_proposal(ip, boot, size):
+    rc, out, _took = rebalance(NOW)
     pending = [p for p in listed("pending") if p["subject"] == VM and p["dimension"] == "disk"]
     boxlib.check(rc == 0 and len(pending) == 1, "a disk proposal for %s is pending for %s" % (VM, OWNER))
     if not pending:
@@ -120,29 +143,32 @@ def disk():
     boxlib.check(rc == 0 and done and done[0]["status"] == "done" and same and intact and root is not None
                  and int(root) > size, "erin approves with limit %d GiB: grown online (root %s -> %s bytes), same boot, "
                  "file intact: %s" % (want, size, root, done[0]["outcome"] if done else out[-800:]))
-    boxlib.guest_read(ip, "rm -f /var/tmp/fill; echo ok")
 
 
 def decline():
     ip = vm_ip()
     burner(ip, 240)
-    time.sleep(40)
-    rebalance(FAST)
-    time.sleep(35)
-    rc, out, _took = rebalance(FAST)
-    pending = [p for p in listed("pending") if p["subject"] == VM and p["dimension"] == "cpu"]
-    boxlib.check(rc == 0 and len(pending) == 1, "a CPU proposal for %s after the burner held past the wait" % VM)
-    if not pending:
-        print(out[-2000:])
-        return
-    before = boxlib.vm_state(VM)
-    rc, out, _took = boxlib.playbook("proposals.yml", {"operation": "decline", "id": pending[0]["id"]})
-    rc2, out2, _took = rebalance(FAST)
-    again = [p for p in listed() if p["subject"] == VM and p["dimension"] == "cpu"]
-    boxlib.check(rc == 0 and rc2 == 0 and boxlib.vm_state(VM) == before and len(again) == 1
-                 and again[0]["status"] == "declined",
-                 "declined: nothing changed and the proposal is not raised again while the load stays")
-    boxlib.ssh_guest(ip, "pkill -f 'while :' ; true")
+    try:
+        time.sleep(40)
+        rebalance(NOW)
+        time.sleep(35)
+        rc, out, _took = rebalance(NOW)
+        pending = [p for p in listed("pending") if p["subject"] == VM and p["dimension"] == "cpu"]
+        boxlib.check(rc == 0 and len(pending) == 1, "a CPU proposal for %s after the burner held past the wait" % VM)
+        if not pending:
+            print(out[-2000:])
+            return
+        before = boxlib.vm_state(VM)
+        rc, out, _took = boxlib.playbook("proposals.yml", {"operation": "decline", "id": pending[0]["id"]})
+        rc2, out2, _took = rebalance(NOW)
+        again = [p for p in listed() if p["key"] == pending[0]["key"]]
+        boxlib.check(rc == 0 and rc2 == 0 and boxlib.vm_state(VM) == before and len(again) == 1
+                     and again[0]["status"] == "declined",
+                     "declined: nothing changed and the proposal is not raised again while the load stays: %s"
+                     % [(p["id"], p["status"]) for p in again])
+    finally:
+        boxlib.ssh_guest(ip, "pkill -f 'while :' ; true")
+        settled()
 
 
 MASTER = "node0"
@@ -183,6 +209,7 @@ def cpu_proposals(node):
 def short():
     ip = vm_ip()
     node, _state = boxlib.vm_state(VM)
+    settled()
     before = {p["id"] for p in cpu_proposals(node)}
     boxlib.check(loop(True), "the balancer's loop runs on the master (cloud1-balancer.timer active)")
     t0 = master_now()
