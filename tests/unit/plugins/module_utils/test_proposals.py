@@ -94,8 +94,8 @@ def test_a_ready_proposal_is_claimed_by_one_run_only(tmp_path):
     grow, move = Store(db).record_cycle({}, [GROW, MOVE], 10.0)
     Store(db).answer(grow["id"], True, "alice", 11.0, owner="alice")
     first = Store(db).claim(12.0)                  # the timer's cycle
-    assert [(p["id"], p["status"], p["forced"]) for p in first] == [(grow["id"], "running", False),
-                                                                     (move["id"], "running", True)]
+    want = [(grow["id"], "running", False), (move["id"], "running", True)]
+    assert [(p["id"], p["status"], p["forced"]) for p in first] == want
     assert Store(db).claim(12.5) == [] and Store(db).claim(12.5, grow["id"]) == []   # a second run gets nothing
     assert Store(db).load()[1] == sorted([GROW["key"], MOVE["key"]])   # still open: not raised again meanwhile
     assert Store(db).outcome(move["id"], True, "moved to node2", 13.0)["status"] == "done"
