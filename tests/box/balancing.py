@@ -242,12 +242,16 @@ def held():
         return
     while master_now() < since + 25:
         time.sleep(2)
+    waiting = sorted(p["id"] for p in listed("pending"))
     boxlib.ssh_node(MASTER, "systemctl stop cloud1-balancer.timer cloud1-balancer.service; "
                             "systemctl start cloud1-balancer.timer")
     restarted = master_now()
     time.sleep(15)
     boxlib.check(watching() == since, "the loop restarted %.0f s into the %d s wait: the watch kept its start (%s)"
                  % (restarted - since, LOOP_WAIT, watching()))
+    still = sorted(p["id"] for p in listed("pending"))
+    boxlib.check(set(waiting) <= set(still), "the proposals pending before the restart still are: %s -> %s"
+                 % (waiting, still))
     found, deadline = [], time.monotonic() + LOOP_WAIT + 90
     while not found and time.monotonic() < deadline:
         time.sleep(5)
