@@ -1,6 +1,7 @@
 #!/usr/bin/env python
-"""The balancer on the box (molecule scenario `balancing`): real gmond/gmetad, the collector, a real guest, the
-balancer role's loop on the master, rebalance.yml and proposals.yml. The converge creates bal1 (2 vCPUs, erin) on
+"""The balancer on the box (molecule scenario `rebalancing`; molecule runs scenarios in directory order and this
+one needs `default`'s site.yml first): real gmond/gmetad, the collector, a real guest, the balancer role's loop
+on the master, rebalance.yml and proposals.yml. The converge creates bal1 (2 vCPUs, erin) on
 node1 and installs the loop with short waits, its timer stopped; by hand:
 
   cd tests/box && ../../.venv/bin/python balancing.py forced disk decline short held delete
