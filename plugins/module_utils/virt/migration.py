@@ -72,24 +72,29 @@ def cpu_check(dest, dom):
 
 
 ABORT_RETRY_S = 3   # a job still running this long after an abort is asked again
+REOPEN_MAX = 3      # new connections the watcher may open when its handle stops finding the VM
 
 
 class Watcher:
     """The migration's job, watched from this thread while another runs it."""
 
-    def __init__(self, dom, req):
-        self.dom, self.req = dom, req
+    def __init__(self, dom, req, reopen=None):
+        # reopen: () -> the VM's handle on a new connection to the source, for when this one stops finding it
+        # (seen on the box: jobStats and abortJob answered "Domain not found" 4 s into a migration that then
+        # ran on to completion for 100 s, so the completion timeout never cancelled it)
+        self.dom, self.req, self.reopen = dom, req, reopen
         self.progress = []      # [(seconds since start, percent remaining)]
         self.last = {}
         self.forced = None
         self.t0 = time.monotonic()
         self.asked = float("-inf")     # when the job was last asked to abort
         self.aborted, self.abort_error = False, None
+        self.reopened = 0
 
     def poll(self):
         """Record the job's progress; True while the job runs."""
         try:
-            stats = self.dom.job_stats()
+            stats = self._ask(lambda dom: dom.job_stats())
         except OperationFailed:
             return False
         if not self.dom.job_active(stats):
@@ -123,15 +128,33 @@ class Watcher:
         except OperationFailed as exc:
             self.forced = (self.forced or "timeout") + " - failed: %s" % exc.message
 
+    def _ask(self, call):
+        """``call(handle)``; when the handle fails, once more with a handle on a new connection (kept after)."""
+        try:
+            return call(self.dom)
+        except OperationFailed:
+            if self.reopen is None or self.reopened >= REOPEN_MAX:
+                raise
+            self.reopened += 1
+            try:
+                fresh = self.reopen()
+            except Cloud1Error:
+                fresh = None
+            if fresh is None:
+                raise
+            self.dom = fresh
+            return call(fresh)
+
     def _abort(self, active, now):
-        """Cancel the job; ask again while it still runs. A cancel that reaches QEMU before it has begun sending
+        """Cancel the job; ask again while it still runs, or while no cancel was accepted yet and the move goes
+        on (a job the handle cannot see is still a job). A cancel that reaches QEMU before it has begun sending
         (the destination still starting, slow on a loaded node) cancels nothing and the migration goes on."""
-        if not active or now - self.asked < ABORT_RETRY_S:
+        if (not active and self.aborted) or now - self.asked < ABORT_RETRY_S:
             return
         self.asked = now
         try:
-            self.dom.abort_job()
-            self.aborted = True
+            self._ask(lambda dom: dom.abort_job())
+            self.aborted, self.abort_error = True, None
         except OperationFailed as exc:
             self.abort_error = exc.message
         self.forced = "aborted after %d s (timeout_action=abort)" % self.req["timeout"]
@@ -250,7 +273,15 @@ def run(src, dest, dom, info, req, dest_name):
             outcome["error"] = repr(exc)
 
     saved = lift_snapshots(dom, info)
-    watcher = Watcher(dom, req)
+    fresh = []
+
+    def reopen():
+        client = type(src)(src.uri)
+        client.open()
+        fresh.append(client)
+        return client.find(req["name"])
+
+    watcher = Watcher(dom, req, reopen=reopen)
     thread = threading.Thread(target=move, name="migrate-%s" % req["name"], daemon=True)
 
     def probe():
@@ -261,7 +292,11 @@ def run(src, dest, dom, info, req, dest_name):
 
     thread.start()
     # no deadline of its own: the completion timeout (abort/force) and libvirt end the job
-    Waiter(float("inf"), interval=0).until(probe)
+    try:
+        Waiter(float("inf"), interval=0).until(probe)
+    finally:
+        for client in fresh:
+            client.close()
     elapsed = time.monotonic() - watcher.t0
     if "error" in outcome:
         text = _failure(src, req, dest_name, outcome["error"], watcher)

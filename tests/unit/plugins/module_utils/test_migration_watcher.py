@@ -80,3 +80,49 @@ def test_force_pauses_once():
     tick(watcher, 5)
     tick(watcher, 5)
     assert dom.paused == 1 and watcher.forced.startswith("paused the VM after 4 s")
+
+
+class Lost(Dom):
+    """A handle that stopped finding its VM while the move goes on."""
+
+    def job_stats(self):
+        raise OperationFailed("Domain not found: no domain with matching uuid")
+
+    def abort_job(self):
+        self.aborts += 1
+        raise OperationFailed("Domain not found: no domain with matching uuid")
+
+
+def test_a_handle_that_lost_the_vm_is_replaced_and_the_abort_reaches_the_job():
+    lost, found = Lost(), Dom()
+    opened = []
+
+    def reopen():
+        opened.append(1)
+        return found
+
+    watcher = migration.Watcher(lost, req("abort"), reopen=reopen)
+    tick(watcher, 5)
+    assert lost.aborts == 0 and found.aborts == 1 and not found.running and len(opened) == 1
+    assert watcher.forced == "aborted after 4 s (timeout_action=abort)"
+
+
+def test_an_abort_not_accepted_is_asked_again_though_the_job_cannot_be_seen():
+    lost = Lost()
+    watcher = migration.Watcher(lost, req("abort"), reopen=lambda: None)
+    tick(watcher, 5)
+    tick(watcher, migration.ABORT_RETRY_S)
+    assert lost.aborts == 2 and watcher.forced.endswith("failed: Domain not found: no domain with matching uuid")
+
+
+def test_new_connections_are_bounded():
+    opened = []
+
+    def reopen():
+        opened.append(1)
+        return Lost()
+
+    watcher = migration.Watcher(Lost(), req("abort"), reopen=reopen)
+    for _ in range(10):
+        tick(watcher, migration.ABORT_RETRY_S)
+    assert len(opened) == migration.REOPEN_MAX
