@@ -123,6 +123,6 @@ def test_new_connections_are_bounded():
         return Lost()
 
     watcher = migration.Watcher(Lost(), req("abort"), reopen=reopen)
-    for _ in range(10):
+    for _round in range(10):
         tick(watcher, migration.ABORT_RETRY_S)
     assert len(opened) == migration.REOPEN_MAX
