@@ -72,6 +72,11 @@ def counter(ip):
                          ">/dev/null 2>&1 &")
 
 
+def counted_on(before, after):
+    """The counter inside read twice, the second read higher (a failed read is never a pass)."""
+    return all(isinstance(x, str) and x.isdigit() for x in (before, after)) and int(after) > int(before)
+
+
 def forced():
     ip = vm_ip()
     node, state = boxlib.vm_state(VM)
@@ -89,7 +94,7 @@ def forced():
                  "rebalance.yml with node %s above the forced level moved %s to %s" % (node, VM, after_node))
     boxlib.check(bool(moved) and moved[0]["forced"] and moved[0]["status"] == "done",
                  "recorded as forced and done: %s" % (moved[0]["reason"] if moved else out[-800:]))
-    boxlib.check(before is not None and after is not None and int(after) > int(before),
+    boxlib.check(counted_on(before, after),
                  "the counter inside kept counting across the move (%s -> %s)" % (before, after))
     boxlib.ssh_guest(ip, "pkill -f 'while :' ; true")
 
@@ -116,11 +121,26 @@ def disk():
     size, used = (int(x) for x in out.split())
     boxlib.guest_read(ip, "fallocate -l %d /var/tmp/fill && sha256sum /etc/hostname > /var/tmp/sum && echo ok"
                       % (int(size * 0.93) - used))
-    time.sleep(40)
     try:
+        # the collector asks the guest agent every 6th round (60 s on the box) and gmetad polls every 10 s: the
+        # cycle must read the filled disk, so wait for gmetad to show it rather than for a fixed time
+        seen = _figure_at_least("disk", 90, timeout=150)
+        boxlib.check(seen is not None, "gmetad shows %s's root filesystem at %s %% (>= 90)" % (VM, seen))
         _disk_proposal(ip, boot, size)
     finally:
         boxlib.guest_read(ip, "rm -f /var/tmp/fill; echo ok")
+
+
+def _figure_at_least(dim, level, timeout):
+    """bal1's ``dim`` figure in gmetad once it reads at least ``level`` (within ``timeout`` s), else None."""
+    t0, fig = time.monotonic(), None
+    while time.monotonic() - t0 < timeout:
+        fig = ((gmetad_view() or {}).get("vms", {}).get(VM) or {}).get(dim)
+        if fig is not None and fig >= level:
+            return fig
+        time.sleep(5)
+    boxlib.log("%s's %s figure in gmetad stayed at %s for %d s" % (VM, dim, fig, timeout))
+    return None
 
 
 def _disk_proposal(ip, boot, size):
@@ -274,7 +294,7 @@ def held():
     boxlib.check(rc == 0 and after_node == target and state == "running" and done and done[0]["status"] == "done",
                  "erin approves: %s live-migrated to %s in %.0f s, recorded done (%s)"
                  % (VM, after_node, took, done[0]["outcome"] if done else out[-800:]))
-    boxlib.check(before is not None and after is not None and int(after) > int(before),
+    boxlib.check(counted_on(before, after),
                  "the counter inside kept counting across the move (%s -> %s)" % (before, after))
 
     def cooled():
@@ -312,6 +332,4 @@ def delete():
 PHASES = {"forced": forced, "disk": disk, "decline": decline, "short": short, "held": held, "delete": delete}
 
 if __name__ == "__main__":
-    for phase in sys.argv[1:] or list(PHASES):
-        PHASES[phase]()
-    boxlib.finish()
+    boxlib.run_phases(PHASES, sys.argv[1:])

@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+import traceback
 import xml.etree.ElementTree as ET
 
 import libvirt
@@ -46,6 +47,19 @@ def check(ok, what):
     if not ok:
         FAILURES.append(what)
     return ok
+
+
+def run_phases(phases, names):
+    """Run the named phases (all of ``phases``, a dict in order, when none is named) and exit as ``finish``. A
+    phase that raises is a failed check naming the exception (its traceback printed), and the next phase runs."""
+    for name in names or list(phases):
+        log("== phase %s" % name)
+        try:
+            phases[name]()
+        except Exception as exc:   # pylint: disable=broad-except  (a script's error is the check that failed)
+            traceback.print_exc(file=sys.stdout)
+            check(False, "phase %s stopped: %s: %s" % (name, type(exc).__name__, str(exc)[-300:]))
+    finish()
 
 
 def finish():

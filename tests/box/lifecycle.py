@@ -414,8 +414,6 @@ def rescue():
 
 
 if __name__ == "__main__":
-    for phase in sys.argv[1:]:
-        boxlib.log("== phase %s" % phase)
-        {"placed": placed, "states": states, "spoof": spoof, "hostkeys": hostkeys, "clone": clone, "concurrent": concurrent, "killed": killed,
-         "existing": existing, "delete": delete, "rescue": rescue}[phase]()
-    boxlib.finish()
+    boxlib.run_phases({"placed": placed, "states": states, "spoof": spoof, "hostkeys": hostkeys, "clone": clone,
+                       "concurrent": concurrent, "killed": killed, "existing": existing, "delete": delete,
+                       "rescue": rescue}, sys.argv[1:])

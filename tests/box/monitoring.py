@@ -251,6 +251,4 @@ def delete():
 PHASES = {"burn": burn, "short": short, "disk": disk, "dead": dead, "graphs": graphs, "down": down, "delete": delete}
 
 if __name__ == "__main__":
-    for phase in sys.argv[1:] or list(PHASES):
-        PHASES[phase]()
-    boxlib.finish()
+    boxlib.run_phases(PHASES, sys.argv[1:])

@@ -197,7 +197,4 @@ def delete():
 
 
 if __name__ == "__main__":
-    for phase in sys.argv[1:]:
-        boxlib.log("== %s" % phase)
-        globals()[phase]()
-    boxlib.finish()
+    boxlib.run_phases({name: globals()[name] for name in sys.argv[1:]}, sys.argv[1:])

@@ -60,8 +60,8 @@ class CallbackModule(CallbackBase):
         for match in lines:
             self._write(match.group(1) == "PASS", match.group(2))
         if failed and not any(m.group(1) == "FAIL" for m in lines):   # a failure no PASS/FAIL line names
-            self._write(False, "%s on %s: %s" % (result._task.get_name(), result._host.get_name(),
-                                                 (res.get("msg") or res.get("stderr") or "")[-300:]))
+            why = " ".join(x for x in (res.get("msg"), (res.get("stderr") or "").strip()[-300:]) if x)
+            self._write(False, "%s on %s: %s" % (result._task.get_name(), result._host.get_name(), why))
         elif not lines and not failed:
             self._write(True, "%s on %s" % (result._task.get_name(), result._host.get_name()))
 
