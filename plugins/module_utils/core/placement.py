@@ -79,6 +79,9 @@ class Decision:
 
 # ---------------------------------------------------------------------------------------- filters
 
+_FULL = BANDS[-1][0]   # above it a dimension is "full": the node takes no more requests
+
+
 def _filter(node, req, policy):
     """None when the node can take the request, else why not."""
     if not node.alive:
@@ -95,9 +98,9 @@ def _filter(node, req, policy):
             node.memory_allocated_mib, req.memory_mib, mem_cap)
     if node.disk_free_gib is not None and req.disk_gib > node.disk_free_gib:
         return "disk: %.1f GiB requested > %.1f GiB free" % (req.disk_gib, node.disk_free_gib)
-    full = ["%s %.0f%%" % (dim, node.metrics[dim]) for dim in ("cpu", "memory", "disk")
-            if band(node.metrics.get(dim) or 0.0) == "full"]
-    if full:
+    live = node.metrics
+    if live and any((live.get(dim) or 0.0) > _FULL for dim in ("cpu", "memory", "disk")):
+        full = ["%s %.0f%%" % (dim, live[dim]) for dim in ("cpu", "memory", "disk") if (live.get(dim) or 0.0) > _FULL]
         return "live load from Ganglia above 95%% (%s): the node takes no more requests" % ", ".join(full)
     return None
 
@@ -109,56 +112,71 @@ def fits(node, request, policy=None):
 
 # ---------------------------------------------------------------------------------------- weighers
 
-def _after(node, req, policy):
-    """Usage percentages once the VM is placed: allocation-based, raised to live metrics when known."""
-    vcpu_cap = max(1.0, node.cpus * policy.cpu_overcommit)
-    mem_cap = max(1.0, (node.memory_mib - policy.reserved_memory_mib) * policy.memory_overcommit)
-    cpu = 100.0 * (node.vcpus_allocated + req.vcpus) / vcpu_cap
-    mem = 100.0 * (node.memory_allocated_mib + req.memory_mib) / mem_cap
-    cpu = max(cpu, float(node.metrics.get("cpu") or 0.0))
-    mem = max(mem, float(node.metrics.get("memory") or 0.0))
-    return {"cpu": min(cpu, 100.0), "memory": min(mem, 100.0), "io": float(node.metrics.get("io") or 0.0),
-            "disk": float(node.metrics.get("disk") or 0.0)}
-
-
 _BAND_SCORE = {"low": 1.0, "medium": 0.6, "high": 0.2, "full": 0.0}
 _IO_NEED = {"low": 0.0, "medium": 0.5, "high": 1.0}
+_WEIGHERS = ("memory", "cpu", "band", "peak", "io")
 
 
-def _weigh(node, req, policy):
-    usage = _after(node, req, policy)
-    worst = band(max(usage["cpu"], usage["memory"], usage["disk"]))
-    parts = {
-        "memory": 1.0 - usage["memory"] / 100.0,
-        "cpu": 1.0 - usage["cpu"] / 100.0,
-        "band": _BAND_SCORE[worst],
-        # the node's busiest dimension after placement: keeps the cluster's peak low (the balancer's 80 % line)
-        "peak": 1.0 - max(usage["cpu"], usage["memory"]) / 100.0,
-        # an io-heavy VM avoids io-busy nodes; an io-light one hardly cares
-        "io": 1.0 - _IO_NEED.get(req.io, 0.5) * usage["io"] / 100.0,
-    }
-    total = sum(policy.weights.get(k, 0.0) * v for k, v in parts.items())
-    reason = "after placement cpu %.0f%%, memory %.0f%%, io %.0f%%, disk %.0f%% (band %s%s); score %.3f" % (
-        usage["cpu"], usage["memory"], usage["io"], usage["disk"], worst,
-        "; live load from Ganglia" if node.metrics else "; allocations only", total)
-    return total, reason
+def _evaluator(req, policy):
+    """The function of one decision that filters and scores a node (the policy and the request looked up
+    once): node -> (None, total score, reason) when it can take the VM, else (why not, None, None). Each
+    weigher gives 0..1, higher is better: free memory, free vCPUs, the seed's band of the busiest dimension,
+    the node's peak after placement (keeps the cluster's peak low: the balancer's 80 % line), and for an
+    io-heavy VM a node that is not io-busy."""
+    w_mem, w_cpu, w_band, w_peak, w_io = (float(policy.weights.get(k, 0.0)) for k in _WEIGHERS)
+    io_need = _IO_NEED.get(req.io, 0.5)
+    over_cpu, over_mem, reserved = policy.cpu_overcommit, policy.memory_overcommit, policy.reserved_memory_mib
+    vcpus, memory, arch = req.vcpus, req.memory_mib, req.arch
+    (low, _l), (medium, _m), (high, _h) = BANDS
+
+    def evaluate(node):
+        if not node.alive or node.arch != arch:
+            return _filter(node, req, policy), None, None
+        vcpu_room, mem_room = node.cpus * over_cpu, (node.memory_mib - reserved) * over_mem
+        cpu_alloc, mem_alloc = node.vcpus_allocated + vcpus, node.memory_allocated_mib + memory
+        live = node.metrics
+        if live:
+            get = live.get
+            live_cpu, live_mem, io, disk = (float(get("cpu") or 0.0), float(get("memory") or 0.0),
+                                            float(get("io") or 0.0), float(get("disk") or 0.0))
+        else:
+            live_cpu = live_mem = io = disk = 0.0
+        if (cpu_alloc > int(vcpu_room) or mem_alloc > int(mem_room) or live_cpu > high or live_mem > high
+                or disk > high or (node.disk_free_gib is not None and req.disk_gib > node.disk_free_gib)):
+            return _filter(node, req, policy), None, None
+        cpu = 100.0 * cpu_alloc / (vcpu_room if vcpu_room > 1.0 else 1.0)
+        cpu = 100.0 if cpu > 100.0 else cpu if cpu > live_cpu else live_cpu
+        mem = 100.0 * mem_alloc / (mem_room if mem_room > 1.0 else 1.0)
+        mem = 100.0 if mem > 100.0 else mem if mem > live_mem else live_mem
+        peak = cpu if cpu > mem else mem
+        top = peak if peak > disk else disk
+        worst = "low" if top <= low else "medium" if top <= medium else "high" if top <= high else "full"
+        total = (w_mem * (1.0 - mem / 100.0) + w_cpu * (1.0 - cpu / 100.0) + w_band * _BAND_SCORE[worst]
+                 + w_peak * (1.0 - peak / 100.0) + w_io * (1.0 - io_need * io / 100.0))
+        return None, total, _REASON % (cpu, mem, io, disk, worst, _LIVE if live else _ALLOC, total)
+    return evaluate
+
+
+_REASON = "after placement cpu %.0f%%, memory %.0f%%, io %.0f%%, disk %.0f%% (band %s%s); score %.3f"
+_LIVE, _ALLOC = "; live load from Ganglia", "; allocations only"
 
 
 def place(nodes, request, policy=None):
     """Choose a node for ``request`` among ``nodes``; ties go to the lexically first node name."""
     policy = policy or Policy()
+    evaluate = _evaluator(request, policy)
     scores, reasons = {}, {}
+    best, best_score = None, None
     for node in nodes:
-        why_not = _filter(node, request, policy)
+        why_not, total, reason = evaluate(node)
+        name = node.name
         if why_not:
-            reasons[node.name] = ["rejected: " + why_not]
+            reasons[name] = ["rejected: " + why_not]
             continue
-        total, reason = _weigh(node, request, policy)
-        scores[node.name] = round(total, 6)
-        reasons[node.name] = [reason]
-    best = None
-    if scores:
-        best = sorted(scores, key=lambda n: (-scores[n], n))[0]
+        score = scores[name] = round(total, 6)
+        reasons[name] = [reason]
+        if best is None or score > best_score or (score == best_score and name < best):
+            best, best_score = name, score
     return Decision(node=best, scores=scores, reasons=reasons)
 
 
@@ -168,11 +186,13 @@ def node_from_facts(name, facts):
     """A NodeState from what node_info reported for a node (None or a failed result: not alive)."""
     if not facts or facts.get("failed") or facts.get("unreachable") or "cpus" not in facts:
         return NodeState(name=name, alive=False)
-    return NodeState(
-        name=name, alive=True, arch=facts.get("arch") or "x86_64", cpus=int(facts["cpus"]),
-        memory_mib=int(facts["memory_mib"]), vcpus_allocated=int(facts.get("vcpus_allocated") or 0),
-        memory_allocated_mib=int(facts.get("memory_allocated_mib") or 0),
-        disk_free_gib=facts.get("disk_free_gib"), metrics=dict(facts.get("metrics") or {}))
+    get = facts.get
+    metrics = get("metrics")
+    # positional, in NodeState's field order (name, alive, arch, cpus, memory_mib, vcpus_allocated,
+    # memory_allocated_mib, disk_free_gib, metrics): placement builds one per node per decision
+    return NodeState(name, True, get("arch") or "x86_64", int(facts["cpus"]), int(facts["memory_mib"]),
+                     int(get("vcpus_allocated") or 0), int(get("memory_allocated_mib") or 0), get("disk_free_gib"),
+                     dict(metrics) if metrics else {})
 
 
 def merge_live(node, live):
@@ -182,10 +202,15 @@ def merge_live(node, live):
     if node.alive and live.get("alive") is False:
         node.alive = False
         node.why_dead = "Ganglia counts the node dead: %s" % (live.get("why") or "no recent report")
-    for dim in ("cpu", "memory", "io", "disk"):
-        if live.get(dim) is not None:
-            node.metrics[dim] = float(live[dim])
+    metrics = node.metrics
+    for dim in _LIVE_DIMS:
+        value = live.get(dim)
+        if value is not None:
+            metrics[dim] = float(value)
     return node
+
+
+_LIVE_DIMS = ("cpu", "memory", "io", "disk")
 
 
 def decide(facts_by_node, vcpus, memory_mib, disk_gib=0.0, io="medium", arch="x86_64", policy=None, pending=None,
@@ -194,12 +219,17 @@ def decide(facts_by_node, vcpus, memory_mib, disk_gib=0.0, io="medium", arch="x8
     Decision.as_dict(). ``policy`` is a dict of Policy fields to override. ``pending``: {node: {vcpus,
     memory_mib}} of creations under way there (not yet defined, so not in node_info's allocations).
     ``live``: {node: live state} from Ganglia (ganglia_info's ``nodes``), or None when there is none."""
-    nodes = [node_from_facts(name, facts) for name, facts in sorted(facts_by_node.items())]
-    for node in nodes:
-        extra = (pending or {}).get(node.name) or {}
-        node.vcpus_allocated += int(extra.get("vcpus") or 0)
-        node.memory_allocated_mib += int(extra.get("memory_mib") or 0)
-        merge_live(node, (live or {}).get(node.name))
+    pending, live = pending or {}, live or {}
+    nodes = []
+    for name in sorted(facts_by_node):
+        node = node_from_facts(name, facts_by_node[name])
+        extra = pending.get(name)
+        if extra:
+            node.vcpus_allocated += int(extra.get("vcpus") or 0)
+            node.memory_allocated_mib += int(extra.get("memory_mib") or 0)
+        if name in live:
+            merge_live(node, live[name])
+        nodes.append(node)
     request = Request(vcpus=int(vcpus), memory_mib=int(memory_mib), disk_gib=float(disk_gib or 0), io=io or "medium",
                       arch=arch)
     return place(nodes, request, Policy(**(policy or {}))).as_dict()

@@ -9,6 +9,8 @@ from ansible_collections.cloud1.iaas.plugins.module_utils.core.placement import 
     Policy,
     Request,
     band,
+    decide,
+    node_from_facts,
     place,
 )
 
@@ -89,3 +91,27 @@ def test_the_peak_weigher_prefers_the_node_whose_busiest_dimension_stays_lowest(
              node("b", cpus=8, memory_mib=11264, vcpus_allocated=13, memory_allocated_mib=4096)]
     d = place(nodes, Request(vcpus=1, memory_mib=512))
     assert d.node == "b", d.reasons
+
+
+def test_node_from_facts_fills_each_field_from_its_fact():
+    facts = {"cpus": 8, "memory_mib": 32768, "arch": "aarch64", "vcpus_allocated": 3, "memory_allocated_mib": 4096,
+             "disk_free_gib": 12.5, "metrics": {"cpu": 40.0}}
+    n = node_from_facts("n1", facts)
+    assert n == NodeState(name="n1", alive=True, arch="aarch64", cpus=8, memory_mib=32768, vcpus_allocated=3,
+                          memory_allocated_mib=4096, disk_free_gib=12.5, metrics={"cpu": 40.0})
+    n.metrics["cpu"] = 99.0
+    assert facts["metrics"] == {"cpu": 40.0}          # the node's metrics are its own copy
+    assert node_from_facts("n2", {"failed": True}).alive is False
+    assert node_from_facts("n3", None).alive is False
+
+
+def test_decide_counts_pending_creations_and_live_load_where_they_are():
+    facts = {n: {"cpus": 2, "memory_mib": 5120, "vcpus_allocated": 0, "memory_allocated_mib": 0} for n in ("a", "b")}
+    d = decide(facts, 1, 1024, pending={"a": {"vcpus": 6, "memory_mib": 3072}})
+    assert d["node"] == "b" and "cpu 88%" in d["reasons"]["a"][0] and "memory 100%" in d["reasons"]["a"][0]
+    d = decide(facts, 1, 1024, live={"b": {"alive": True, "cpu": 96.0}})
+    assert d["node"] == "a" and d["reasons"]["b"] == ["rejected: live load from Ganglia above 95% (cpu 96%): "
+                                                      "the node takes no more requests"]
+    d = decide(facts, 1, 1024, live={"a": {"alive": False, "why": "no report for 90 s"}, "b": {"cpu": 20.0}})
+    assert d["node"] == "b" and d["reasons"]["a"] == ["rejected: Ganglia counts the node dead: no report for 90 s"]
+    assert "live load from Ganglia" in d["reasons"]["b"][0]
