@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: cloud1.iaas contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Filters place, vm_request, scale_request, cluster_vms, vm_node, vms_by_owner, vms_by_node,
+"""Filters place, place_batch, vm_request, scale_request, cluster_vms, vm_node, vms_by_owner, vms_by_node,
 addresses_in_use, image_users, pending_allocations (documented in their .yml
 files): the placement core and the request rules exposed to playbooks. Each is one call into module_utils."""
 
@@ -25,6 +25,18 @@ def _guard(fn):
 
 def place(hostvars, hosts, var="cloud1_node", **request):
     return placement.decide(requests.per_host(hostvars, hosts, var), **request)
+
+
+def place_batch(hostvars, hosts, vms, var="cloud1_node", **options):
+    """``vms`` under createvm.yml's names (vm, cpu, memory, disk, io), as the admin writes them."""
+    seed = {"vm": "name", "cpu": "vcpus", "memory": "memory_mib", "disk": "disk_gib", "io": "io"}
+    defaults = {"cpu": 1, "memory": 512, "io": "medium"}   # createvm.yml's (playbooks/vars/request.yml)
+    batch = [{ours: vm.get(theirs, defaults.get(theirs)) for theirs, ours in seed.items()} if isinstance(vm, dict)
+             else vm for vm in vms]
+    try:
+        return placement.decide_batch(requests.per_host(hostvars, hosts, var), batch, **options)
+    except ValueError as exc:
+        raise AnsibleFilterError("the batch cannot be placed: %s" % exc) from None
 
 
 vm_request = requests.vm_request
@@ -63,7 +75,7 @@ def image_users(hostvars, hosts, image, exclude=(), var="cloud1_node_vms"):
 class FilterModule:
     def filters(self):
         return {name: _guard(fn) for name, fn in (
-            ("place", place), ("vm_request", vm_request), ("scale_request", scale_request), ("cluster_vms", cluster_vms), ("vm_node", vm_node),
+            ("place", place), ("place_batch", place_batch), ("vm_request", vm_request), ("scale_request", scale_request), ("cluster_vms", cluster_vms), ("vm_node", vm_node),
             ("vms_by_owner", vms_by_owner), ("vms_by_node", vms_by_node),
             ("addresses_in_use", addresses_in_use), ("image_users", image_users),
             ("pending_allocations", pending_allocations))}

@@ -9,9 +9,9 @@ node1 and installs the loop with short waits, its timer stopped; by hand:
 Phases (in this order):
   forced   levels set so that node1 is above the forced level while a burner runs in bal1: rebalance.yml moves
            bal1 without consent (a counter inside keeps counting), the proposal is recorded as forced and done
-  disk     bal1's root filled past 90 %: a pending disk proposal for erin; mallory cannot approve it (no such
-           proposal, nothing changed); erin approves with a limit: the disk grows online to the limit, same
-           boot, a file's sha256 unchanged
+  disk     bal1's root filled past 90 % (gmetad shows it; the forced move's cool-down waited out): a pending disk
+           proposal for erin; mallory cannot approve it (no such proposal, nothing changed); erin approves with
+           a limit: the disk grows online to the limit, same boot, a file's sha256 unchanged
   decline  a burner held in bal1 with a short wait: a pending CPU proposal; declined: nothing changes and the
            same proposal is not raised again while the load stays
   short    the loop started (its timer on the master): a burner shorter than the wait raises no CPU proposal
@@ -126,9 +126,21 @@ def disk():
         # cycle must read the filled disk, so wait for gmetad to show it rather than for a fixed time
         seen = _figure_at_least("disk", 90, timeout=150)
         boxlib.check(seen is not None, "gmetad shows %s's root filesystem at %s %% (>= 90)" % (VM, seen))
+        cooled_down()
         _disk_proposal(ip, boot, size)
     finally:
         boxlib.guest_read(ip, "rm -f /var/tmp/fill; echo ok")
+
+
+def cooled_down(timeout=180):
+    """Wait out bal1's cool-down in the loop's state (the forced move set it with that cycle's setting: a VM
+    just moved or resized is left alone until then, whatever the next cycle's setting)."""
+    until = ((policy_state() or {}).get("cooldown") or {}).get(VM)
+    if until is None:
+        return
+    left = until - master_now()
+    boxlib.log("%s cools down for %.0f s more (the forced move's cool-down)" % (VM, left))
+    time.sleep(max(0.0, min(left + 1, timeout)))
 
 
 def _figure_at_least(dim, level, timeout):

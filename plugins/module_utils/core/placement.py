@@ -22,6 +22,7 @@ the node alive). A node Ganglia calls dead is dropped with Ganglia's reason.
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field
 
 BANDS = ((30.0, "low"), (70.0, "medium"), (95.0, "high"))
@@ -119,7 +120,8 @@ _WEIGHERS = ("memory", "cpu", "band", "peak", "io")
 
 def _evaluator(req, policy):
     """The function of one decision that filters and scores a node (the policy and the request looked up
-    once): node -> (None, total score, reason) when it can take the VM, else (why not, None, None). Each
+    once): node -> (None, total score, reason, peak after placement) when it can take the VM, else (why not,
+    None, None, None). Each
     weigher gives 0..1, higher is better: free memory, free vCPUs, the seed's band of the busiest dimension,
     the node's peak after placement (keeps the cluster's peak low: the balancer's 80 % line), and for an
     io-heavy VM a node that is not io-busy."""
@@ -131,7 +133,7 @@ def _evaluator(req, policy):
 
     def evaluate(node):
         if not node.alive or node.arch != arch:
-            return _filter(node, req, policy), None, None
+            return _filter(node, req, policy), None, None, None
         vcpu_room, mem_room = node.cpus * over_cpu, (node.memory_mib - reserved) * over_mem
         cpu_alloc, mem_alloc = node.vcpus_allocated + vcpus, node.memory_allocated_mib + memory
         live = node.metrics
@@ -143,7 +145,7 @@ def _evaluator(req, policy):
             live_cpu = live_mem = io = disk = 0.0
         if (cpu_alloc > int(vcpu_room) or mem_alloc > int(mem_room) or live_cpu > high or live_mem > high
                 or disk > high or (node.disk_free_gib is not None and req.disk_gib > node.disk_free_gib)):
-            return _filter(node, req, policy), None, None
+            return _filter(node, req, policy), None, None, None
         cpu = 100.0 * cpu_alloc / (vcpu_room if vcpu_room > 1.0 else 1.0)
         cpu = 100.0 if cpu > 100.0 else cpu if cpu > live_cpu else live_cpu
         mem = 100.0 * mem_alloc / (mem_room if mem_room > 1.0 else 1.0)
@@ -153,7 +155,7 @@ def _evaluator(req, policy):
         worst = "low" if top <= low else "medium" if top <= medium else "high" if top <= high else "full"
         total = (w_mem * (1.0 - mem / 100.0) + w_cpu * (1.0 - cpu / 100.0) + w_band * _BAND_SCORE[worst]
                  + w_peak * (1.0 - peak / 100.0) + w_io * (1.0 - io_need * io / 100.0))
-        return None, total, _REASON % (cpu, mem, io, disk, worst, _LIVE if live else _ALLOC, total)
+        return None, total, _REASON % (cpu, mem, io, disk, worst, _LIVE if live else _ALLOC, total), peak
     return evaluate
 
 
@@ -168,7 +170,7 @@ def place(nodes, request, policy=None):
     scores, reasons = {}, {}
     best, best_score = None, None
     for node in nodes:
-        why_not, total, reason = evaluate(node)
+        why_not, total, reason, _peak = evaluate(node)
         name = node.name
         if why_not:
             reasons[name] = ["rejected: " + why_not]
@@ -178,6 +180,50 @@ def place(nodes, request, policy=None):
         if best is None or score > best_score or (score == best_score and name < best):
             best, best_score = name, score
     return Decision(node=best, scores=scores, reasons=reasons)
+
+
+def _size(request, room):
+    """A request's largest share of the cluster's room (vCPUs, memory): the order of a batch."""
+    return max(request.vcpus / room[0], request.memory_mib / room[1])
+
+
+def place_batch(nodes, requests, policy=None):
+    """Place several VMs together: {name: Decision} for ``requests`` ({VM name: Request}). The largest first
+    (its largest share of the cluster's vCPU or memory room), each on the node that can take it whose peak
+    after placement (its busiest dimension) is lowest, the usual score breaking ties, then the name; each choice
+    counts on its node for the next. One by one, in arrival order, the biggest VMs come last and find every
+    node half full; placed together, the cluster's peak lands near the optimum (benchmarks/placement.py). The
+    ``nodes`` passed in are not changed."""
+    policy = policy or Policy()
+    nodes = [copy.copy(node) for node in nodes]
+    room = (max(1.0, sum(n.cpus * policy.cpu_overcommit for n in nodes if n.alive)),
+            max(1.0, sum((n.memory_mib - policy.reserved_memory_mib) * policy.memory_overcommit
+                         for n in nodes if n.alive)))
+    order = sorted(requests, key=lambda name: (-_size(requests[name], room), name))
+    out = {}
+    for vm in order:
+        request = requests[vm]
+        evaluate = _evaluator(request, policy)
+        scores, reasons, best, best_key = {}, {}, None, None
+        for node in nodes:
+            why_not, total, reason, peak = evaluate(node)
+            if why_not:
+                reasons[node.name] = ["rejected: " + why_not]
+                continue
+            scores[node.name] = round(total, 6)
+            reasons[node.name] = [reason]
+            key = (round(peak, 6), -scores[node.name], node.name)
+            if best_key is None or key < best_key:
+                best, best_key = node, key
+        if best is not None:
+            best.vcpus_allocated += request.vcpus
+            best.memory_allocated_mib += request.memory_mib
+            if best.disk_free_gib is not None:
+                best.disk_free_gib -= request.disk_gib
+            reasons[best.name].insert(0, "placed with the batch: the lowest peak after placement (%.0f%%)"
+                                      % best_key[0])
+        out[vm] = Decision(node=best.name if best else None, scores=scores, reasons=reasons)
+    return out
 
 
 # ------------------------------------------------------------------------ plain-data entry point
@@ -219,6 +265,13 @@ def decide(facts_by_node, vcpus, memory_mib, disk_gib=0.0, io="medium", arch="x8
     Decision.as_dict(). ``policy`` is a dict of Policy fields to override. ``pending``: {node: {vcpus,
     memory_mib}} of creations under way there (not yet defined, so not in node_info's allocations).
     ``live``: {node: live state} from Ganglia (ganglia_info's ``nodes``), or None when there is none."""
+    request = Request(vcpus=int(vcpus), memory_mib=int(memory_mib), disk_gib=float(disk_gib or 0), io=io or "medium",
+                      arch=arch)
+    return place(_nodes(facts_by_node, pending, live), request, Policy(**(policy or {}))).as_dict()
+
+
+def _nodes(facts_by_node, pending, live):
+    """NodeStates of ``facts_by_node`` with the creations under way and the live state merged (see decide)."""
     pending, live = pending or {}, live or {}
     nodes = []
     for name in sorted(facts_by_node):
@@ -230,6 +283,31 @@ def decide(facts_by_node, vcpus, memory_mib, disk_gib=0.0, io="medium", arch="x8
         if name in live:
             merge_live(node, live[name])
         nodes.append(node)
-    request = Request(vcpus=int(vcpus), memory_mib=int(memory_mib), disk_gib=float(disk_gib or 0), io=io or "medium",
-                      arch=arch)
-    return place(nodes, request, Policy(**(policy or {}))).as_dict()
+    return nodes
+
+
+def decide_batch(facts_by_node, vms, policy=None, pending=None, live=None):
+    """Batch placement from plain data (see place_batch; the other arguments as for decide): ``vms`` a list
+    of {name, vcpus, memory_mib, disk_gib, io, arch}. Returns {"placement": {VM: node or None}, "decisions":
+    {VM: Decision.as_dict()}, "unplaced": [VMs no node can take]}. A name given twice is a ValueError."""
+    requests = {}
+    for i, vm in enumerate(vms or ()):
+        name = vm.get("name") if isinstance(vm, dict) else None
+        if not name:
+            raise ValueError("item %d of the batch has no name: each is {name, vcpus, memory_mib[, disk_gib, io]}" % i)
+        if name in requests:
+            raise ValueError("%s is asked for twice in the batch" % name)
+        try:
+            request = Request(vcpus=int(vm.get("vcpus") or 0), memory_mib=int(vm.get("memory_mib") or 0),
+                              disk_gib=float(vm.get("disk_gib") or 0), io=vm.get("io") or "medium",
+                              arch=vm.get("arch") or "x86_64")
+        except (TypeError, ValueError):
+            raise ValueError("%s: vcpus, memory_mib and disk_gib are numbers, got %s" % (name, vm)) from None
+        if request.vcpus < 1 or request.memory_mib < 1 or request.disk_gib < 0 or request.io not in _IO_NEED:
+            raise ValueError("%s: at least 1 vCPU and 1 MiB, a disk of 0 GiB or more and io low, medium or high, "
+                             "got %s" % (name, vm))
+        requests[name] = request
+    decisions = place_batch(_nodes(facts_by_node, pending, live), requests, Policy(**(policy or {})))
+    return {"placement": {vm: d.node for vm, d in decisions.items()},
+            "decisions": {vm: d.as_dict() for vm, d in decisions.items()},
+            "unplaced": sorted(vm for vm, d in decisions.items() if d.node is None)}

@@ -10,8 +10,10 @@ from ansible_collections.cloud1.iaas.plugins.module_utils.core.placement import 
     Request,
     band,
     decide,
+    decide_batch,
     node_from_facts,
     place,
+    place_batch,
 )
 
 
@@ -115,3 +117,58 @@ def test_decide_counts_pending_creations_and_live_load_where_they_are():
     d = decide(facts, 1, 1024, live={"a": {"alive": False, "why": "no report for 90 s"}, "b": {"cpu": 20.0}})
     assert d["node"] == "b" and d["reasons"]["a"] == ["rejected: Ganglia counts the node dead: no report for 90 s"]
     assert "live load from Ganglia" in d["reasons"]["b"][0]
+
+
+def _peak(nodes, plan, requests, policy=Policy()):
+    worst = 0.0
+    for n in nodes:
+        mine = [requests[vm] for vm, d in plan.items() if d.node == n.name]
+        cpu = (n.vcpus_allocated + sum(r.vcpus for r in mine)) / (n.cpus * policy.cpu_overcommit)
+        mem = (n.memory_allocated_mib + sum(r.memory_mib for r in mine)) / (n.memory_mib - policy.reserved_memory_mib)
+        worst = max(worst, cpu, mem)
+    return worst
+
+
+def test_a_batch_places_the_largest_first_and_keeps_the_peak_lower_than_one_by_one():
+    # two equal nodes; arrival order: two small VMs, then a big one. One by one the small ones spread over both
+    # nodes and the big one lands on a node already holding one; together the big one goes first, alone
+    nodes = [node("a", cpus=4, memory_mib=9216), node("b", cpus=4, memory_mib=9216)]
+    requests = {"s1": Request(vcpus=1, memory_mib=2048), "s2": Request(vcpus=1, memory_mib=2048),
+                "big": Request(vcpus=4, memory_mib=6144)}
+    together = place_batch(nodes, requests)
+    assert together["big"].node != together["s1"].node == together["s2"].node
+    assert together["big"].reasons[together["big"].node][0].startswith("placed with the batch")
+    one_by_one, placed = {}, [node("a", cpus=4, memory_mib=9216), node("b", cpus=4, memory_mib=9216)]
+    for vm in ("s1", "s2", "big"):
+        d = place(placed, requests[vm])
+        one_by_one[vm] = d
+        chosen = next(n for n in placed if n.name == d.node)
+        chosen.vcpus_allocated += requests[vm].vcpus
+        chosen.memory_allocated_mib += requests[vm].memory_mib
+    assert _peak(nodes, together, requests) == 0.75 < _peak(nodes, one_by_one, requests) == 1.0
+    assert [(n.vcpus_allocated, n.memory_allocated_mib) for n in nodes] == [(0, 0), (0, 0)]   # inputs unchanged
+
+
+def test_a_batch_that_does_not_fit_leaves_the_rest_unplaced_with_the_reasons():
+    facts = {"a": {"cpus": 1, "memory_mib": 3072}, "b": {"cpus": 1, "memory_mib": 2048, "arch": "aarch64"}}
+    got = decide_batch(facts, [{"name": "x", "vcpus": 1, "memory_mib": 1536}, {"name": "y", "vcpus": 1, "memory_mib": 1024}])
+    assert got["placement"] == {"x": "a", "y": None} and got["unplaced"] == ["y"]
+    assert got["decisions"]["y"]["reasons"]["a"] == ["rejected: memory: 1536 MiB allocated + 1024 MiB requested > "
+                                                     "2048 MiB usable"]
+    assert "architecture aarch64" in got["decisions"]["y"]["reasons"]["b"][0]
+    again = decide_batch(dict(reversed(list(facts.items()))), [{"name": "y", "vcpus": 1, "memory_mib": 1024},
+                                                               {"name": "x", "vcpus": 1, "memory_mib": 1536}])
+    assert again == got                                   # the same batch in any order: the same plan
+
+
+@pytest.mark.parametrize("vms,message", [
+    ([{"name": "a", "vcpus": 1, "memory_mib": 512}, {"name": "a", "vcpus": 1, "memory_mib": 512}],
+     "a is asked for twice in the batch"),
+    ([{"vcpus": 1, "memory_mib": 512}], "item 0 of the batch has no name"),
+    ([{"name": "a", "vcpus": "many", "memory_mib": 512}], "a: vcpus, memory_mib and disk_gib are numbers"),
+    ([{"name": "a", "vcpus": 0, "memory_mib": 512}], "a: at least 1 vCPU"),
+    ([{"name": "a", "vcpus": 1, "memory_mib": 512, "io": "extreme"}], "io low, medium or high"),
+])
+def test_a_bad_batch_is_refused_by_name(vms, message):
+    with pytest.raises(ValueError, match=message):
+        decide_batch({"a": {"cpus": 4, "memory_mib": 8192}}, vms)
