@@ -75,7 +75,8 @@ def image_users(hostvars, hosts, image, exclude=(), var="cloud1_node_vms"):
 class FilterModule:
     def filters(self):
         return {name: _guard(fn) for name, fn in (
-            ("place", place), ("place_batch", place_batch), ("vm_request", vm_request), ("scale_request", scale_request), ("cluster_vms", cluster_vms), ("vm_node", vm_node),
+            ("place", place), ("place_batch", place_batch), ("vm_request", vm_request), ("scale_request", scale_request),
+            ("cluster_vms", cluster_vms), ("vm_node", vm_node),
             ("vms_by_owner", vms_by_owner), ("vms_by_node", vms_by_node),
             ("addresses_in_use", addresses_in_use), ("image_users", image_users),
             ("pending_allocations", pending_allocations))}

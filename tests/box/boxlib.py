@@ -56,7 +56,8 @@ def run_phases(phases, names):
         log("== phase %s" % name)
         try:
             phases[name]()
-        except Exception as exc:   # pylint: disable=broad-except  (a script's error is the check that failed)
+        # a script's error is the check that failed
+        except Exception as exc:   # pylint: disable=broad-except
             traceback.print_exc(file=sys.stdout)
             check(False, "phase %s stopped: %s: %s" % (name, type(exc).__name__, str(exc)[-300:]))
     finish()

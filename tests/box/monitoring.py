@@ -4,7 +4,8 @@
 
 Phases (run in this order by extensions/molecule/monitoring/verify.yml):
   burn      a CPU burner in mon1 (node1) raises mon1's vm_cpu and node1's CPU and load_one in gmetad, node2
-            stays low; loadbalance.yml then chooses another node, with node1's live load in its reasons
+            stays low; loadbalance.yml then chooses another node, with node1's live load in its reasons, and
+            plans a batch of two away from node1
   short     status.yml: the table, one node, one metric, one VM; unknown names refused with what exists
   disk      mon1's root filled to 85 %: its disk figure in Ganglia is 84-86 %; the agent stopped: no figure,
             and the VM says why
@@ -108,9 +109,22 @@ def burn():
                  "its reasons for node1 come from Ganglia's live load: %s" % reason)
     boxlib.check("would go to %s" % (decision or {}).get("node") in out and "NODE" in out and "STATE" in out,
                  "loadbalance.yml prints the load table and the node the VM would get")
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "plan.json")
+        batch = [{"vm": "lb2", "cpu": 1, "memory": 256}, {"vm": "lb3", "cpu": 1, "memory": 256}]
+        rc, out, _took = boxlib.playbook("loadbalance.yml", {"batch": batch, "save": path})
+        try:
+            with open(path) as handle:
+                plan = json.load(handle)["placement"]
+        except (OSError, ValueError, KeyError):
+            plan = None
+    boxlib.check(rc == 0 and plan is not None and set(plan) == {"lb2", "lb3"} and None not in plan.values()
+                 and "node1" not in plan.values() and "lb2 -> " in out,
+                 "loadbalance.yml plans a batch together, away from the busy node1: %s" % (plan or out[-600:]))
     boxlib.ssh_guest(ip, "pkill -f 'while :' ; true")
-    boxlib.check(not [d for d in boxlib.disks() if d.startswith("lb1")] and "lb1" not in dict(
-        (v, ip) for ip, v in boxlib.leases()), "loadbalance.yml changed nothing (no disk, no lease for lb1)")
+    boxlib.check(not [d for d in boxlib.disks() if d.startswith(("lb1", "lb2", "lb3"))]
+                 and not {"lb1", "lb2", "lb3"} & set(dict((v, ip) for ip, v in boxlib.leases())),
+                 "loadbalance.yml changed nothing (no disk, no lease for lb1, lb2, lb3)")
 
 
 def loadbalance(vm):

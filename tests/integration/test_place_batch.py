@@ -18,11 +18,15 @@ PLAY = textwrap.dedent("""\
         - cloud1.iaas.node_info:
             uri: "{{ uri }}"
           register: cloud1_node
+        # the test driver's hosts are i686; the VMs (as createvm asks) x86_64: the rest as node_info read it
+        - ansible.builtin.set_fact:
+            facts_x86: "{{ cloud1_node | combine({'arch': 'x86_64'}) }}"
     - hosts: localhost
       gather_facts: false
       tasks:
         - ansible.builtin.copy:
-            content: "{{ hostvars | cloud1.iaas.place_batch(groups['hypervisors'], vms=batch) | to_json }}"
+            content: >-
+              {{ hostvars | cloud1.iaas.place_batch(groups['hypervisors'], vms=batch, var='facts_x86') | to_json }}
             dest: "{{ out }}"
     """)
 
@@ -45,7 +49,7 @@ def plan(tmp_path, uris, batch):
 def nodes(tmp_path):
     uris = {}
     for name, doms in (("node1", [domain_xml("busy1", vcpus=8, memory_mib=4096)]), ("node2", [])):
-        (tmp_path / name).mkdir()
+        (tmp_path / name).mkdir(exist_ok=True)
         uris[name] = write_node(tmp_path / name, *doms)   # 4 CPUs, 8 GiB each
     return uris
 
