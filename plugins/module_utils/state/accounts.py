@@ -1,0 +1,189 @@
+# -*- coding: utf-8 -*-
+# Copyright: cloud1.iaas contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The console's accounts, kept in SQLite on the master (the console's database; WAL, short transactions):
+name, role (admin or tenant), the scrypt hash of the password (never the password), disabled, and the login
+fields that slow down a login that keeps failing. The rules are ``core.accounts``; this is only the keeping.
+Pure Python: sqlite3 from the standard library; no Ansible or libvirt import.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sqlite3
+
+from ansible_collections.cloud1.iaas.plugins.module_utils.core import accounts as rules
+from ansible_collections.cloud1.iaas.plugins.module_utils.errors import InvalidInput
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS accounts (
+    name         TEXT PRIMARY KEY,
+    role         TEXT NOT NULL,
+    password     TEXT NOT NULL,
+    disabled     INTEGER NOT NULL DEFAULT 0,
+    failures     INTEGER NOT NULL DEFAULT 0,
+    locked_until REAL NOT NULL DEFAULT 0,
+    last_login   REAL,
+    created      REAL NOT NULL,
+    updated      REAL NOT NULL
+);
+"""
+FIELDS = ("name", "role", "password", "disabled", "failures", "locked_until", "last_login", "created", "updated")
+SHOWN = ("name", "role", "disabled", "failures", "last_login", "created", "updated")   # what a caller may see
+
+
+class LoginRefused(InvalidInput):
+    """A login that is not accepted; its message never says whether the account exists."""
+
+
+class Accounts:
+    """The console's accounts in the database at ``db_path`` (made, 0600, on the first write)."""
+
+    def __init__(self, db_path):
+        self.db_path = db_path
+        self._dummy = None
+
+    def _connect(self):
+        os.makedirs(os.path.dirname(os.path.abspath(self.db_path)), mode=0o700, exist_ok=True)
+        fresh = not os.path.exists(self.db_path)
+        conn = sqlite3.connect(self.db_path, timeout=30, isolation_level=None)
+        if fresh:
+            os.chmod(self.db_path, 0o600)   # password hashes: for root and the console's service only
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA busy_timeout=30000")
+        conn.executescript(SCHEMA)
+        return conn
+
+    @contextlib.contextmanager
+    def _transaction(self):
+        conn = self._connect()
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+            except Exception:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+        finally:
+            conn.close()
+
+    @staticmethod
+    def _row(row, secret=False):
+        out = dict(zip(FIELDS, row))
+        out["disabled"] = bool(out["disabled"])
+        return out if secret else {k: out[k] for k in SHOWN}
+
+    def _get(self, conn, name, secret=False):
+        row = conn.execute("SELECT %s FROM accounts WHERE name = ?" % ", ".join(FIELDS), (name,)).fetchone()
+        return self._row(row, secret) if row else None
+
+    def get(self, name):
+        """The account (without its hash), or None; a database not made yet is not made by reading."""
+        if not os.path.exists(self.db_path):
+            return None
+        conn = self._connect()
+        try:
+            return self._get(conn, name)
+        finally:
+            conn.close()
+
+    def list(self):
+        if not os.path.exists(self.db_path):
+            return []
+        conn = self._connect()
+        try:
+            rows = conn.execute("SELECT %s FROM accounts ORDER BY name" % ", ".join(FIELDS)).fetchall()
+            return [self._row(r) for r in rows]
+        finally:
+            conn.close()
+
+    def plan(self, name, role=None, password=None, update_password="on_create", disabled=None):
+        """What ``ensure`` would change: (before or None, after), both without hashes, after None when nothing
+        changes. ``role`` and ``disabled`` None keep an existing account's (a new one is a tenant, enabled). A
+        password is derived only when it must be compared or stored."""
+        rules.check_account_name(name)
+        if role is not None:
+            rules.check_role(role)
+        if password is not None:
+            rules.check_password(password, name)
+        if not os.path.exists(self.db_path):
+            before = None
+        else:
+            conn = self._connect()
+            try:
+                before = self._get(conn, name, secret=True)
+            finally:
+                conn.close()
+        if before is None:
+            if password is None:
+                raise InvalidInput("account %s does not exist: a password is required to create it" % name)
+            return None, {"name": name, "role": role or rules.TENANT, "disabled": bool(disabled), "password": "(set)"}
+        role = before["role"] if role is None else role
+        disabled = before["disabled"] if disabled is None else disabled
+        after = {"name": name, "role": role, "disabled": bool(disabled)}
+        changed = before["role"] != role or before["disabled"] != bool(disabled)
+        replace = password is not None and update_password == "always"
+        if replace and not rules.verify_password(password, before["password"]):
+            after["password"] = "(changed)"
+            changed = True
+        shown = {k: before[k] for k in ("name", "role", "disabled")}
+        return shown, (after if changed else None)
+
+    def ensure(self, name, now, role=None, password=None, update_password="on_create", disabled=None):
+        """Make the account so; returns (before, after) as ``plan`` (after None: nothing changed)."""
+        before, after = self.plan(name, role, password, update_password, disabled)
+        if after is None:
+            return before, None
+        with self._transaction() as conn:
+            if before is None:
+                conn.execute("INSERT INTO accounts (name, role, password, disabled, created, updated) "
+                             "VALUES (?, ?, ?, ?, ?, ?)",
+                             (name, after["role"], rules.hash_password(password), int(after["disabled"]), now, now))
+            else:
+                conn.execute("UPDATE accounts SET role = ?, disabled = ?, updated = ? WHERE name = ?",
+                             (after["role"], int(after["disabled"]), now, name))
+                if "password" in after:
+                    conn.execute("UPDATE accounts SET password = ?, failures = 0, locked_until = 0 WHERE name = ?",
+                                 (rules.hash_password(password), name))
+        return before, after
+
+    def remove(self, name, check=False):
+        """Remove the account; returns it as it was (None: there was none, nothing changed)."""
+        rules.check_account_name(name)
+        before = self.get(name)
+        if before is not None and not check:
+            with self._transaction() as conn:
+                conn.execute("DELETE FROM accounts WHERE name = ?", (name,))
+        return before
+
+    def login(self, name, password, now):
+        """The account when ``password`` is its password and it may log in now; else LoginRefused with one
+        message for a wrong name or password, and the wait when failures slowed the account down. An unknown
+        name costs a derivation too, so the time taken does not tell whether it exists."""
+        refused = "wrong account name or password"
+        account = None
+        if os.path.exists(self.db_path):
+            conn = self._connect()
+            try:
+                account = self._get(conn, name, secret=True)
+            finally:
+                conn.close()
+        if account is None:
+            self._dummy = self._dummy or rules.hash_password("not-an-account-password")
+            rules.verify_password(password or "", self._dummy)
+            raise LoginRefused(refused)
+        allowed, wait = rules.login_allowed(account, now)
+        if not allowed:
+            raise LoginRefused(refused if wait is None else "too many failed logins: try again in %d s" % (wait + 1))
+        ok = rules.verify_password(password or "", account["password"])
+        fields = rules.after_login(account, ok, now)
+        if ok and rules.needs_rehash(account["password"]):
+            fields["password"] = rules.hash_password(password)
+        with self._transaction() as conn:
+            conn.execute("UPDATE accounts SET %s WHERE name = ?" % ", ".join("%s = ?" % k for k in sorted(fields)),
+                         [fields[k] for k in sorted(fields)] + [name])
+        if not ok:
+            raise LoginRefused(refused)
+        return self._row(tuple(dict(account, **fields)[k] for k in FIELDS))
