@@ -3,7 +3,9 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The console's accounts, kept in SQLite on the master (the console's database; WAL, short transactions):
 name, role (admin or tenant), the scrypt hash of the password (never the password), disabled, and the login
-fields that slow down a login that keeps failing. The rules are ``core.accounts``; this is only the keeping.
+fields that slow down a login that keeps failing; and their sessions (only each token's SHA-256). A changed
+password or role, a disabled or removed account ends the account's sessions. The rules are ``core.accounts``
+and ``core.sessions``; this is only the keeping.
 Pure Python: sqlite3 from the standard library; no Ansible or libvirt import.
 """
 
@@ -14,6 +16,7 @@ import os
 import sqlite3
 
 from ansible_collections.cloud1.iaas.plugins.module_utils.core import accounts as rules
+from ansible_collections.cloud1.iaas.plugins.module_utils.core import sessions as session_rules
 from ansible_collections.cloud1.iaas.plugins.module_utils.errors import InvalidInput
 
 SCHEMA = """
@@ -28,6 +31,13 @@ CREATE TABLE IF NOT EXISTS accounts (
     created      REAL NOT NULL,
     updated      REAL NOT NULL
 );
+CREATE TABLE IF NOT EXISTS sessions (
+    id        TEXT PRIMARY KEY,
+    account   TEXT NOT NULL,
+    created   REAL NOT NULL,
+    last_seen REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS sessions_account ON sessions (account);
 """
 FIELDS = ("name", "role", "password", "disabled", "failures", "locked_until", "last_login", "created", "updated")
 SHOWN = ("name", "role", "disabled", "failures", "last_login", "created", "updated")   # what a caller may see
@@ -144,6 +154,7 @@ class Accounts:
             else:
                 conn.execute("UPDATE accounts SET role = ?, disabled = ?, updated = ? WHERE name = ?",
                              (after["role"], int(after["disabled"]), now, name))
+                conn.execute("DELETE FROM sessions WHERE account = ?", (name,))   # they were granted as before
                 if "password" in after:
                     conn.execute("UPDATE accounts SET password = ?, failures = 0, locked_until = 0 WHERE name = ?",
                                  (rules.hash_password(password), name))
@@ -156,6 +167,7 @@ class Accounts:
         if before is not None and not check:
             with self._transaction() as conn:
                 conn.execute("DELETE FROM accounts WHERE name = ?", (name,))
+                conn.execute("DELETE FROM sessions WHERE account = ?", (name,))
         return before
 
     def login(self, name, password, now):
@@ -187,3 +199,37 @@ class Accounts:
         if not ok:
             raise LoginRefused(refused)
         return self._row(tuple(dict(account, **fields)[k] for k in FIELDS))
+
+    # -- sessions ------------------------------------------------------------------------------------
+
+    def start_session(self, name, token, now):
+        """Record a session of account ``name`` (after its login) under ``token``'s hash."""
+        with self._transaction() as conn:
+            conn.execute("INSERT INTO sessions (id, account, created, last_seen) VALUES (?, ?, ?, ?)",
+                         (session_rules.token_id(token), name, now, now))
+
+    def session(self, token, now, idle=session_rules.IDLE, absolute=session_rules.ABSOLUTE):
+        """(account, None) for a live session (its last use set to ``now``), else (None, why); an ended one is
+        removed. The account is read afresh: a disabled account's session ends at once."""
+        if not token or not os.path.exists(self.db_path):
+            return None, "no such session"
+        sid = session_rules.token_id(token)
+        with self._transaction() as conn:
+            row = conn.execute("SELECT account, created, last_seen FROM sessions WHERE id = ?", (sid,)).fetchone()
+            found = dict(zip(("account", "created", "last_seen"), row)) if row else None
+            ok, why = session_rules.alive(found, now, idle, absolute)
+            account = self._get(conn, found["account"]) if ok else None
+            if ok and (account is None or account["disabled"]):
+                ok, why = False, "the account can no longer log in"
+            if not ok:
+                conn.execute("DELETE FROM sessions WHERE id = ?", (sid,))
+                return None, why
+            conn.execute("UPDATE sessions SET last_seen = ? WHERE id = ?", (now, sid))
+        return account, None
+
+    def end_session(self, token):
+        """Logout: the session is gone (True when there was one)."""
+        if not token or not os.path.exists(self.db_path):
+            return False
+        with self._transaction() as conn:
+            return conn.execute("DELETE FROM sessions WHERE id = ?", (session_rules.token_id(token),)).rowcount > 0

@@ -9,6 +9,7 @@ import stat
 import pytest
 
 from ansible_collections.cloud1.iaas.plugins.module_utils.core import accounts as rules
+from ansible_collections.cloud1.iaas.plugins.module_utils.core import sessions
 from ansible_collections.cloud1.iaas.plugins.module_utils.errors import InvalidInput
 from ansible_collections.cloud1.iaas.plugins.module_utils.state.accounts import Accounts, LoginRefused
 
@@ -146,3 +147,44 @@ def test_remove_and_list(store):
     assert [(a["name"], a["role"]) for a in store.list()] == [("gina", "tenant"), ("hal", "admin")]
     assert store.remove("gina")["name"] == "gina" and store.remove("gina") is None
     assert [a["name"] for a in store.list()] == ["hal"]
+
+
+# ---------------------------------------------------------------------------------------- sessions
+
+def test_a_session_token_is_random_kept_only_as_its_hash_and_its_csrf_token_is_bound_to_it():
+    token = sessions.new_token(b"\x01" * 32)
+    other = sessions.new_token(b"\x02" * 32)
+    assert len(token) == 43 and token != other and sessions.token_id(token) != token
+    assert sessions.csrf_ok(token, sessions.csrf_token(token))
+    for bad in (None, "", sessions.csrf_token(other), sessions.csrf_token(token)[:-1], 12):
+        assert not sessions.csrf_ok(token, bad)
+    assert not sessions.csrf_ok(None, sessions.csrf_token(""))
+    with pytest.raises(ValueError):
+        sessions.new_token(b"short")
+    assert sessions.cookie(token).endswith("; Secure; HttpOnly; SameSite=Strict")
+
+
+def test_a_session_ends_when_idle_or_old_whichever_comes_first():
+    assert sessions.alive({"created": 0, "last_seen": 0}, sessions.IDLE - 1) == (True, None)
+    assert not sessions.alive({"created": 0, "last_seen": 0}, sessions.IDLE)[0]
+    old = {"created": 0, "last_seen": sessions.ABSOLUTE - 10}
+    assert sessions.alive(old, sessions.ABSOLUTE)[1] == "the session is older than 12 h: log in again"
+    assert sessions.alive(None, 0) == (False, "no such session")
+
+
+def test_sessions_in_the_store_follow_the_account(store):
+    store.ensure("ivy", 0.0, password=PW)
+    store.ensure("jon", 0.0, password=PW)
+    ivy, jon = sessions.new_token(b"i" * 32), sessions.new_token(b"j" * 32)
+    store.start_session("ivy", ivy, 100.0)
+    store.start_session("jon", jon, 100.0)
+    with open(store.db_path, "rb") as handle:
+        assert ivy.encode() not in handle.read()                         # only its hash is kept
+    assert store.session(ivy, 200.0)[0]["name"] == "ivy"
+    assert store.session(ivy, 200.0 + sessions.IDLE)[0] is None          # idle since 200
+    assert store.session(ivy, 300.0) == (None, "no such session")         # and removed
+    assert store.session("forged", 300.0) == (None, "no such session")
+    store.ensure("jon", 400.0, disabled=True)                             # a change ends its sessions
+    assert store.session(jon, 401.0) == (None, "no such session")
+    store.start_session("ivy", ivy, 500.0)
+    assert store.end_session(ivy) and not store.end_session(ivy) and store.session(ivy, 501.0)[0] is None
