@@ -47,12 +47,13 @@ class LoginRefused(InvalidInput):
     """A login that is not accepted; its message never says whether the account exists."""
 
 
-class Accounts:
-    """The console's accounts in the database at ``db_path`` (made, 0600, on the first write)."""
+class ConsoleDb:
+    """The console's database at ``db_path`` (made, 0600, on the first write), with the tables of ``SCHEMA``."""
+
+    SCHEMA = SCHEMA
 
     def __init__(self, db_path):
         self.db_path = db_path
-        self._dummy = None
 
     def _connect(self):
         os.makedirs(os.path.dirname(os.path.abspath(self.db_path)), mode=0o700, exist_ok=True)
@@ -62,7 +63,7 @@ class Accounts:
             os.chmod(self.db_path, 0o600)   # password hashes: for root and the console's service only
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA busy_timeout=30000")
-        conn.executescript(SCHEMA)
+        conn.executescript(self.SCHEMA)
         return conn
 
     @contextlib.contextmanager
@@ -78,6 +79,14 @@ class Accounts:
             conn.execute("COMMIT")
         finally:
             conn.close()
+
+
+class Accounts(ConsoleDb):
+    """The console's accounts and their sessions."""
+
+    def __init__(self, db_path):
+        super().__init__(db_path)
+        self._dummy = None
 
     @staticmethod
     def _row(row, secret=False):
