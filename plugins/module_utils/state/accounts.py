@@ -11,13 +11,12 @@ Pure Python: sqlite3 from the standard library; no Ansible or libvirt import.
 
 from __future__ import annotations
 
-import contextlib
 import os
-import sqlite3
 
 from ansible_collections.cloud1.iaas.plugins.module_utils.core import accounts as rules
 from ansible_collections.cloud1.iaas.plugins.module_utils.core import sessions as session_rules
 from ansible_collections.cloud1.iaas.plugins.module_utils.errors import InvalidInput
+from ansible_collections.cloud1.iaas.plugins.module_utils.state.db import SqliteStore
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS accounts (
@@ -47,38 +46,11 @@ class LoginRefused(InvalidInput):
     """A login that is not accepted; its message never says whether the account exists."""
 
 
-class ConsoleDb:
-    """The console's database at ``db_path`` (made, 0600, on the first write), with the tables of ``SCHEMA``."""
+class ConsoleDb(SqliteStore):
+    """The console's database (accounts, sessions, jobs): private, 0600."""
 
     SCHEMA = SCHEMA
-
-    def __init__(self, db_path):
-        self.db_path = db_path
-
-    def _connect(self):
-        os.makedirs(os.path.dirname(os.path.abspath(self.db_path)), mode=0o700, exist_ok=True)
-        fresh = not os.path.exists(self.db_path)
-        conn = sqlite3.connect(self.db_path, timeout=30, isolation_level=None)
-        if fresh:
-            os.chmod(self.db_path, 0o600)   # password hashes: for root and the console's service only
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("PRAGMA busy_timeout=30000")
-        conn.executescript(self.SCHEMA)
-        return conn
-
-    @contextlib.contextmanager
-    def _transaction(self):
-        conn = self._connect()
-        try:
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield conn
-            except Exception:
-                conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
-        finally:
-            conn.close()
+    PRIVATE = True
 
 
 class Accounts(ConsoleDb):
@@ -98,15 +70,18 @@ class Accounts(ConsoleDb):
         row = conn.execute("SELECT %s FROM accounts WHERE name = ?" % ", ".join(FIELDS), (name,)).fetchone()
         return self._row(row, secret) if row else None
 
-    def get(self, name):
-        """The account (without its hash), or None; a database not made yet is not made by reading."""
+    def _fetch(self, name, secret=False):
         if not os.path.exists(self.db_path):
             return None
         conn = self._connect()
         try:
-            return self._get(conn, name)
+            return self._get(conn, name, secret)
         finally:
             conn.close()
+
+    def get(self, name):
+        """The account (without its hash), or None; a database not made yet is not made by reading."""
+        return self._fetch(name)
 
     def list(self):
         if not os.path.exists(self.db_path):
@@ -127,14 +102,7 @@ class Accounts(ConsoleDb):
             rules.check_role(role)
         if password is not None:
             rules.check_password(password, name)
-        if not os.path.exists(self.db_path):
-            before = None
-        else:
-            conn = self._connect()
-            try:
-                before = self._get(conn, name, secret=True)
-            finally:
-                conn.close()
+        before = self._fetch(name, secret=True)
         if before is None:
             if password is None:
                 raise InvalidInput("account %s does not exist: a password is required to create it" % name)
@@ -184,13 +152,7 @@ class Accounts(ConsoleDb):
         message for a wrong name or password, and the wait when failures slowed the account down. An unknown
         name costs a derivation too, so the time taken does not tell whether it exists."""
         refused = "wrong account name or password"
-        account = None
-        if os.path.exists(self.db_path):
-            conn = self._connect()
-            try:
-                account = self._get(conn, name, secret=True)
-            finally:
-                conn.close()
+        account = self._fetch(name, secret=True)
         if account is None:
             self._dummy = self._dummy or rules.hash_password("not-an-account-password")
             rules.verify_password(password or "", self._dummy)

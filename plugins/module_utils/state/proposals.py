@@ -19,9 +19,9 @@ import contextlib
 import fcntl
 import json
 import os
-import sqlite3
 
 from ansible_collections.cloud1.iaas.plugins.module_utils.errors import InvalidInput, NotFound
+from ansible_collections.cloud1.iaas.plugins.module_utils.state.db import SqliteStore
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS policy_state (
@@ -58,34 +58,10 @@ FIELDS = ("id", "key", "kind", "subject", "node", "dimension", "owner", "forced"
           "created", "decided", "decided_by", "outcome", "updated")
 
 
-class Store:
+class Store(SqliteStore):
     """The balancer's database at ``db_path``."""
 
-    def __init__(self, db_path):
-        self.db_path = db_path
-
-    def _connect(self):
-        os.makedirs(os.path.dirname(os.path.abspath(self.db_path)), exist_ok=True)
-        conn = sqlite3.connect(self.db_path, timeout=30, isolation_level=None)
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("PRAGMA busy_timeout=30000")
-        conn.executescript(SCHEMA)
-        return conn
-
-    @contextlib.contextmanager
-    def _transaction(self):
-        """A connection inside one write transaction: committed when the block ends, rolled back on an error."""
-        conn = self._connect()
-        try:
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield conn
-            except Exception:
-                conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
-        finally:
-            conn.close()
+    SCHEMA = SCHEMA
 
     @staticmethod
     def _row(row):
