@@ -283,6 +283,12 @@ class Domain:
         state, _reason = self._call("read the state of", self._dom.state)
         return STATES.get(state, "unknown")
 
+    def incoming_migration(self):
+        """True when this domain is the destination's half of a migration still under way (paused, waiting
+        for the source's data): destroying it then cancels the migration and the source keeps the VM."""
+        state, reason = self._call("read the state of", self._dom.state)
+        return state == libvirt.VIR_DOMAIN_PAUSED and reason == libvirt.VIR_DOMAIN_PAUSED_MIGRATION
+
     def is_active(self):
         return bool(self._call("ask whether it runs:", self._dom.isActive))
 

@@ -78,11 +78,13 @@ REOPEN_MAX = 3      # new connections the watcher may open when its handle stops
 class Watcher:
     """The migration's job, watched from this thread while another runs it."""
 
-    def __init__(self, dom, req, reopen=None):
+    def __init__(self, dom, req, reopen=None, cancel_incoming=None):
         # reopen: () -> the VM's handle on a new connection to the source, for when this one stops finding it
         # (seen on the box: jobStats and abortJob answered "Domain not found" 4 s into a migration that then
-        # ran on to completion for 100 s, so the completion timeout never cancelled it)
-        self.dom, self.req, self.reopen = dom, req, reopen
+        # ran on to completion for 100 s, so the completion timeout never cancelled it; in CI a new connection
+        # to the source answered the same). cancel_incoming: () -> (cancelled, what it did), the destination's
+        # way to end a pre-copy migration the source cannot be asked to abort
+        self.dom, self.req, self.reopen, self.cancel_incoming = dom, req, reopen, cancel_incoming
         self.progress = []      # [(seconds since start, percent remaining)]
         self.last = {}
         self.forced = None
@@ -152,12 +154,21 @@ class Watcher:
         if (not active and self.aborted) or now - self.asked < ABORT_RETRY_S:
             return
         self.asked = now
+        where = ""
         try:
             self._ask(lambda dom: dom.abort_job())
             self.aborted, self.abort_error = True, None
         except OperationFailed as exc:
             self.abort_error = exc.message
-        self.forced = "aborted after %d s (timeout_action=abort)" % self.req["timeout"]
+            if self.cancel_incoming is not None and not self.req["postcopy"]:
+                cancelled, what = self.cancel_incoming()
+                if cancelled:
+                    self.aborted = True
+                    where = (" at the destination (%s; the source could not be asked: %s)"
+                             % (what, self.abort_error))
+                else:
+                    self.abort_error += "; at the destination: %s" % what
+        self.forced = "aborted after %d s (timeout_action=abort)%s" % (self.req["timeout"], where)
         if not self.aborted:
             self.forced += " - failed: %s" % self.abort_error
 
@@ -281,7 +292,23 @@ def run(src, dest, dom, info, req, dest_name):
         fresh.append(client)
         return client.find(req["name"])
 
-    watcher = Watcher(dom, req, reopen=reopen)
+    def cancel_incoming():
+        """The destination's half of a pre-copy migration, destroyed while it still waits for the source's data
+        (libvirt's own way to cancel an incoming migration): the migration fails and the source, which keeps
+        the VM until the destination has taken over, goes on running it. Anything else is left alone."""
+        try:
+            incoming = dest.find(req["name"])
+            if incoming is None:
+                return False, "no incoming %s there" % req["name"]
+            if not incoming.incoming_migration():
+                return False, "%s there is %s, not waiting for a migration: left alone" % (req["name"],
+                                                                                         incoming.state())
+            incoming.destroy()
+            return True, "its incoming %s destroyed before it took over" % req["name"]
+        except Cloud1Error as exc:
+            return False, exc.message
+
+    watcher = Watcher(dom, req, reopen=reopen, cancel_incoming=cancel_incoming)
     thread = threading.Thread(target=move, name="migrate-%s" % req["name"], daemon=True)
 
     def probe():

@@ -126,3 +126,34 @@ def test_new_connections_are_bounded():
     for _round in range(10):
         tick(watcher, migration.ABORT_RETRY_S)
     assert len(opened) == migration.REOPEN_MAX
+
+
+def test_a_source_that_cannot_abort_has_the_migration_cancelled_at_the_destination():
+    # seen in CI: a new connection to the source answered "Domain not found" too, and the move ran on for 105 s
+    calls = []
+
+    def cancel_incoming():
+        calls.append(1)
+        return True, "its incoming mig1 destroyed before it took over"
+
+    watcher = migration.Watcher(Lost(), req("abort"), reopen=Lost, cancel_incoming=cancel_incoming)
+    tick(watcher, 5)
+    assert calls == [1] and watcher.aborted
+    assert watcher.forced.startswith("aborted after 4 s (timeout_action=abort) at the destination (its incoming mig1 "
+                                     "destroyed before it took over; the source could not be asked: Domain not found")
+    tick(watcher, migration.ABORT_RETRY_S)
+    assert calls == [1]            # not again once the destination has cancelled it (the job is not active)
+
+
+def test_the_destination_leaves_alone_what_is_not_waiting_and_post_copy_is_never_cancelled_there():
+    watcher = migration.Watcher(Lost(), req("abort"), reopen=lambda: None,
+                                cancel_incoming=lambda: (False, "mig1 there is running, not waiting for a migration"))
+    tick(watcher, 5)
+    assert not watcher.aborted and watcher.forced.endswith(
+        "failed: Domain not found: no domain with matching uuid; at the destination: mig1 there is running, not "
+        "waiting for a migration")
+    calls = []
+    post = dict(req("abort"), postcopy=True)
+    watcher = migration.Watcher(Lost(), post, reopen=lambda: None, cancel_incoming=lambda: calls.append(1))
+    tick(watcher, 5)
+    assert calls == [] and not watcher.aborted
