@@ -139,8 +139,8 @@ def _evaluator(req, policy):
         live = node.metrics
         if live:
             get = live.get
-            live_cpu, live_mem, io, disk = (float(get("cpu") or 0.0), float(get("memory") or 0.0),
-                                            float(get("io") or 0.0), float(get("disk") or 0.0))
+            # floats already (node_from_facts and merge_live make them so)
+            live_cpu, live_mem, io, disk = get("cpu") or 0.0, get("memory") or 0.0, get("io") or 0.0, get("disk") or 0.0
         else:
             live_cpu = live_mem = io = disk = 0.0
         if (cpu_alloc > int(vcpu_room) or mem_alloc > int(mem_room) or live_cpu > high or live_mem > high
@@ -238,7 +238,7 @@ def node_from_facts(name, facts):
     # memory_allocated_mib, disk_free_gib, metrics): placement builds one per node per decision
     return NodeState(name, True, get("arch") or "x86_64", int(facts["cpus"]), int(facts["memory_mib"]),
                      int(get("vcpus_allocated") or 0), int(get("memory_allocated_mib") or 0), get("disk_free_gib"),
-                     dict(metrics) if metrics else {})
+                     {k: float(v) for k, v in metrics.items() if v is not None} if metrics else {})
 
 
 def merge_live(node, live):
