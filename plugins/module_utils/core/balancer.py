@@ -169,7 +169,7 @@ def _target(vm_name, vm, src, view, facts, s, live_loads, load=None):
     for name in sorted(decision["scores"], key=lambda n: (-decision["scores"][n], n)):
         after = {dim: float(live[name].get(dim) or 0) + _share(load, facts[name], dim) for dim in ("cpu", "memory")}
         if max(after.values()) <= s.target_cap:
-            return name, decision["reasons"][name][0]
+            return name, (decision["reasons"].get(name) or ["score %.3f" % decision["scores"][name]])[0]
     return None, "no node stays under %g%% with %s: %s" % (s.target_cap, vm_name, decision["reasons"])
 
 

@@ -23,6 +23,7 @@ the node alive). A node Ganglia calls dead is dropped with Ganglia's reason.
 from __future__ import annotations
 
 import copy
+import heapq
 from dataclasses import dataclass, field
 
 BANDS = ((30.0, "low"), (70.0, "medium"), (95.0, "high"))
@@ -72,7 +73,7 @@ class Policy:
 class Decision:
     node: str | None
     scores: dict                    # node -> total score, for the nodes that passed the filters
-    reasons: dict                   # node -> list of reasons (why dropped, or how it scored)
+    reasons: dict                   # node -> list of reasons (why dropped, or how it scored: see EXPLAIN_ALL)
 
     def as_dict(self):
         return {"node": self.node, "scores": self.scores, "reasons": self.reasons}
@@ -120,8 +121,8 @@ _WEIGHERS = ("memory", "cpu", "band", "peak", "io")
 
 def _evaluator(req, policy):
     """The function of one decision that filters and scores a node (the policy and the request looked up
-    once): node -> (None, total score, reason, peak after placement) when it can take the VM, else (why not,
-    None, None, None). Each
+    once): node -> (None, total score, the figures of its reason (see _explain), peak after placement) when it
+    can take the VM, else (why not, None, None, None). Each
     weigher gives 0..1, higher is better: free memory, free vCPUs, the seed's band of the busiest dimension,
     the node's peak after placement (keeps the cluster's peak low: the balancer's 80 % line), and for an
     io-heavy VM a node that is not io-busy."""
@@ -155,7 +156,7 @@ def _evaluator(req, policy):
         worst = "low" if top <= low else "medium" if top <= medium else "high" if top <= high else "full"
         total = (w_mem * (1.0 - mem / 100.0) + w_cpu * (1.0 - cpu / 100.0) + w_band * _BAND_SCORE[worst]
                  + w_peak * (1.0 - peak / 100.0) + w_io * (1.0 - io_need * io / 100.0))
-        return None, total, _REASON % (cpu, mem, io, disk, worst, _LIVE if live else _ALLOC, total), peak
+        return None, total, (cpu, mem, io, disk, worst, _LIVE if live else _ALLOC, total), peak
     return evaluate
 
 
@@ -163,22 +164,37 @@ _REASON = "after placement cpu %.0f%%, memory %.0f%%, io %.0f%%, disk %.0f%% (ba
 _LIVE, _ALLOC = "; live load from Ganglia", "; allocations only"
 
 
+# Every node's reason is written out for a cluster of up to EXPLAIN_ALL nodes; in a larger one, the reasons of
+# the EXPLAIN_TOP best nodes and of every node the filters rejected (nobody reads a thousand lines, and writing
+# them would cost a fifth of the decision; every node's score is still given)
+EXPLAIN_ALL = 100
+EXPLAIN_TOP = 10
+
+
+def _explain(scores, details, reasons, count):
+    shown = details if count <= EXPLAIN_ALL else heapq.nsmallest(EXPLAIN_TOP, details,
+                                                                 key=lambda n: (-scores[n], n))
+    for name in shown:
+        reasons[name] = [_REASON % details[name]]
+
+
 def place(nodes, request, policy=None):
     """Choose a node for ``request`` among ``nodes``; ties go to the lexically first node name."""
     policy = policy or Policy()
     evaluate = _evaluator(request, policy)
-    scores, reasons = {}, {}
+    scores, reasons, details = {}, {}, {}
     best, best_score = None, None
     for node in nodes:
-        why_not, total, reason, _peak = evaluate(node)
+        why_not, total, detail, _peak = evaluate(node)
         name = node.name
         if why_not:
             reasons[name] = ["rejected: " + why_not]
             continue
         score = scores[name] = round(total, 6)
-        reasons[name] = [reason]
+        details[name] = detail
         if best is None or score > best_score or (score == best_score and name < best):
             best, best_score = name, score
+    _explain(scores, details, reasons, len(nodes))
     return Decision(node=best, scores=scores, reasons=reasons)
 
 
@@ -204,18 +220,20 @@ def place_batch(nodes, requests, policy=None):
     for vm in order:
         request = requests[vm]
         evaluate = _evaluator(request, policy)
-        scores, reasons, best, best_key = {}, {}, None, None
+        scores, reasons, details, best, best_key = {}, {}, {}, None, None
         for node in nodes:
-            why_not, total, reason, peak = evaluate(node)
+            why_not, total, detail, peak = evaluate(node)
             if why_not:
                 reasons[node.name] = ["rejected: " + why_not]
                 continue
             scores[node.name] = round(total, 6)
-            reasons[node.name] = [reason]
+            details[node.name] = detail
             key = (round(peak, 6), -scores[node.name], node.name)
             if best_key is None or key < best_key:
                 best, best_key = node, key
+        _explain(scores, details, reasons, len(nodes))
         if best is not None:
+            reasons.setdefault(best.name, [_REASON % details[best.name]])
             best.vcpus_allocated += request.vcpus
             best.memory_allocated_mib += request.memory_mib
             if best.disk_free_gib is not None:

@@ -301,8 +301,8 @@ def run(src, dest, dom, info, req, dest_name):
             if incoming is None:
                 return False, "no incoming %s there" % req["name"]
             if not incoming.incoming_migration():
-                return False, "%s there is %s, not waiting for a migration: left alone" % (req["name"],
-                                                                                         incoming.state())
+                state = incoming.state()
+                return False, "%s there is %s, not waiting for a migration: left alone" % (req["name"], state)
             incoming.destroy()
             return True, "its incoming %s destroyed before it took over" % req["name"]
         except Cloud1Error as exc:

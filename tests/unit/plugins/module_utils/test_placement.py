@@ -172,3 +172,18 @@ def test_a_batch_that_does_not_fit_leaves_the_rest_unplaced_with_the_reasons():
 def test_a_bad_batch_is_refused_by_name(vms, message):
     with pytest.raises(ValueError, match=message):
         decide_batch({"a": {"cpus": 4, "memory_mib": 8192}}, vms)
+
+
+def test_a_large_cluster_explains_its_ten_best_nodes_and_every_rejected_one():
+    from ansible_collections.cloud1.iaas.plugins.module_utils.core import placement as core
+    nodes = [node("n%03d" % i, vcpus_allocated=i % 34) for i in range(core.EXPLAIN_ALL + 50)]   # 32,33: full
+    nodes.append(node("dead", alive=False))
+    d = place(nodes, Request(vcpus=1, memory_mib=512))
+    weighed = {n: r for n, r in d.reasons.items() if not r[0].startswith("rejected")}
+    rejected = [n for n, r in d.reasons.items() if r[0].startswith("rejected: ")]
+    assert len(rejected) == 9 and len(d.scores) + len(rejected) == len(nodes)
+    assert d.reasons["dead"] == ["rejected: node is not alive"]
+    assert len(weighed) == core.EXPLAIN_TOP and d.node in weighed
+    assert sorted(weighed) == sorted(sorted(d.scores, key=lambda n: (-d.scores[n], n))[:core.EXPLAIN_TOP])
+    small = place(nodes[:core.EXPLAIN_ALL], Request(vcpus=1, memory_mib=512))
+    assert set(small.reasons) == {n.name for n in nodes[:core.EXPLAIN_ALL]}
