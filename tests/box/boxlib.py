@@ -103,11 +103,26 @@ def _identity(dom):
             root.findtext("currentMemory"), root.findtext("memory"))
 
 
+def open_node(uri, attempts=4):
+    """A read-only libvirt connection to a node. Opening one goes through SSH; a channel that could not be
+    opened ("SSH transport error: failed to open ssh channel", seen in CI while the balancer's loop and a
+    migration were busy with the same node) is tried again, a few times over some seconds, then raised."""
+    for attempt in range(attempts):
+        try:
+            return libvirt.openReadOnly(uri)
+        except libvirt.libvirtError as exc:
+            if attempt == attempts - 1 or "SSH transport error" not in str(exc):
+                raise
+            log("opening %s failed (%s): again in %d s" % (uri, exc, 2 * (attempt + 1)))
+            time.sleep(2 * (attempt + 1))
+    raise AssertionError("unreachable")
+
+
 def domains():
     """{node: {vm name: (state, uuid, owner, sizes)}} from libvirt on every node."""
     out = {}
     for node, uri in sorted(node_uris().items()):
-        conn = libvirt.openReadOnly(uri)
+        conn = open_node(uri)
         try:
             out[node] = {}
             for dom in conn.listAllDomains():
@@ -125,7 +140,7 @@ def each_domain(name, fn):
     """{node: fn(dom)} for every node that defines domain ``name`` (read-only connections)."""
     out = {}
     for node, uri in sorted(node_uris().items()):
-        conn = libvirt.openReadOnly(uri)
+        conn = open_node(uri)
         try:
             try:
                 dom = conn.lookupByName(name)

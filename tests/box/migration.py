@@ -92,7 +92,7 @@ def job_under_way(node, timeout=120):
     deadline = time.monotonic() + timeout
     uri = boxlib.node_uris()[node]
     while time.monotonic() < deadline:
-        conn = boxlib.libvirt.openReadOnly(uri)
+        conn = boxlib.open_node(uri)
         try:
             stats = conn.lookupByName(VM).jobStats(0)
         except boxlib.libvirt.libvirtError:
