@@ -35,6 +35,8 @@ VM = "bal1"
 OWNER = "erin"
 FAST = {"wait": 30, "cooldown": 60}
 NOW = dict(FAST, cooldown=0)   # the phase right after a move or resize: its cool-down is not what it checks
+# decline's burner reads about 80-95 % on bal1 (CI once 81 %): a level well below that, so the hold is not a coin toss
+HOT = dict(NOW, high=50, reset_high=30)
 
 
 def vm_ip():
@@ -52,7 +54,12 @@ def listed(status=None):
         args["status"] = status
     cmd = [os.path.join(os.path.dirname(sys.executable), "ansible"), "-i", boxlib.INVENTORY, "master[0]", "-m",
            "cloud1.iaas.balancer_proposals", "-a", json.dumps(args), "-o"]
-    res = subprocess.run(cmd, capture_output=True, text=True, timeout=120, check=False, cwd=boxlib.REPO)
+    try:
+        res = subprocess.run(cmd, capture_output=True, text=True, timeout=120, check=False, cwd=boxlib.REPO)
+    except subprocess.TimeoutExpired as exc:
+        boxlib.log("the proposals could not be read: no answer in 120 s (load %s): %s"
+                   % (os.getloadavg(), (exc.stdout or b"")[-500:]))
+        return []
     text = res.stdout.split("=>", 1)[1].strip() if "=>" in res.stdout else "{}"
     try:
         found, _end = json.JSONDecoder().raw_decode(text)   # the one-line result; whatever follows it is not
@@ -180,25 +187,33 @@ def _disk_proposal(ip, boot, size):
 
 def decline():
     ip = vm_ip()
+    # a cycle that reads bal1 and its node at rest first: a watch an earlier phase fired (and left disarmed, no
+    # cycle having read the load fall since) is armed again, so what follows depends on this phase alone
+    settled()
+    boxlib.check(rebalance(HOT)[0] == 0, "a cycle reads %s at rest before the burner" % VM)
     burner(ip, 240)
     try:
         time.sleep(40)
-        rebalance(NOW)
+        rebalance(HOT)
         time.sleep(35)
-        rc, out, _took = rebalance(NOW)
+        rc, out, _took = rebalance(HOT)
+        # bal1's own CPU (grow it) and, when its node reads as hot too, its node's (move it): one proposal or two
         pending = [p for p in listed("pending") if p["subject"] == VM and p["dimension"] == "cpu"]
-        boxlib.check(rc == 0 and len(pending) == 1, "a CPU proposal for %s after the burner held past the wait" % VM)
+        boxlib.check(rc == 0 and bool(pending) and len({p["key"] for p in pending}) == len(pending),
+                     "a CPU proposal for %s while the burner runs (one per watch): %s"
+                     % (VM, [(p["key"], p["reason"]) for p in pending]))
         if not pending:
             print(out[-2000:])
             return
         before = boxlib.vm_state(VM)
-        rc, out, _took = boxlib.playbook("proposals.yml", {"operation": "decline", "id": pending[0]["id"]})
-        rc2, out2, _took = rebalance(NOW)
-        again = [p for p in listed() if p["key"] == pending[0]["key"]]
-        boxlib.check(rc == 0 and rc2 == 0 and boxlib.vm_state(VM) == before and len(again) == 1
-                     and again[0]["status"] == "declined",
-                     "declined: nothing changed and the proposal is not raised again while the load stays: %s"
-                     % [(p["id"], p["status"]) for p in again])
+        answers = [boxlib.playbook("proposals.yml", {"operation": "decline", "id": p["id"]})[0] for p in pending]
+        rc2 = rebalance(HOT)[0]
+        keys = {p["key"] for p in pending}
+        again = [p for p in listed() if p["key"] in keys]
+        boxlib.check(answers == [0] * len(pending) and rc2 == 0 and boxlib.vm_state(VM) == before
+                     and len(again) == len(pending) and {p["status"] for p in again} == {"declined"},
+                     "declined: nothing changed and none is raised again while the load stays: %s"
+                     % [(p["id"], p["key"], p["status"]) for p in again])
     finally:
         boxlib.ssh_guest(ip, "pkill -f 'while :' ; true")
         settled()
@@ -206,6 +221,7 @@ def decline():
 
 MASTER = "node0"
 LOOP_WAIT = 90   # the converge's balancer_settings wait
+LOOP_GAP = 45    # and gap: readings further apart start a hold over
 
 
 def policy_state():
@@ -243,6 +259,9 @@ def short():
     ip = vm_ip()
     node, _state = boxlib.vm_state(VM)
     settled()
+    # the watches the earlier phases' cycles left (their last reading of a burner's load) are older than the
+    # loop's gap when it starts: held levels start over instead of firing on the first hot reading
+    time.sleep(LOOP_GAP)
     before = {p["id"] for p in cpu_proposals(node)}
     boxlib.check(loop(True), "the balancer's loop runs on the master (cloud1-balancer.timer active)")
     t0 = master_now()
@@ -326,10 +345,8 @@ def held():
 
 def gmetad_view():
     from ansible_collections.cloud1.iaas.plugins.module_utils.core import metrics
-    res = boxlib.ssh_node(MASTER, "timeout 10 nc -q1 localhost 8651 </dev/null")
-    if res.returncode != 0 or not res.stdout.strip():
-        return None
-    return metrics.live_view(metrics.parse_gmetad(res.stdout))
+    parsed = boxlib.gmetad_parsed(MASTER)
+    return metrics.live_view(parsed) if parsed else None
 
 
 def delete():

@@ -166,9 +166,30 @@ def vm_state(name):
     return None, "absent"
 
 
-def ssh_node(node, command):
-    cmd = ["ssh", "-F", os.path.join(BOX, "ssh_config"), node, command]
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=120, check=False)
+def ssh_node(node, command, timeout=120):
+    """``command`` on ``node`` through SSH; a node that does not answer within ``timeout`` gives a failed result
+    (rc 255, the wait in stderr), logged, like any other failed read: the check that asked says what it missed."""
+    cmd = ["ssh", "-F", os.path.join(BOX, "ssh_config"), "-o", "ServerAliveInterval=15", node, command]
+    t0 = time.monotonic()
+    try:
+        return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False)
+    except subprocess.TimeoutExpired:
+        log("ssh %s %r: no answer in %.0f s; load on this machine: %s" % (node, command, time.monotonic() - t0,
+                                                                          os.getloadavg()))
+        return subprocess.CompletedProcess(cmd, 255, "", "ssh to %s: no answer in %d s" % (node, timeout))
+
+
+def gmetad_parsed(master):
+    """gmetad's XML as the collection's reader parses it, read on ``master`` now; None (logged) when the master
+    does not answer with Ganglia's XML."""
+    sys.path.insert(0, os.path.join(REPO, "build", "collections"))
+    from ansible_collections.cloud1.iaas.plugins.module_utils.core import metrics
+    res = ssh_node(master, "timeout 10 nc -q1 localhost 8651 </dev/null", timeout=60)
+    try:
+        return metrics.parse_gmetad(res.stdout) if res.returncode == 0 else None
+    except metrics.InvalidInput as exc:
+        log("gmetad on %s: %s" % (master, exc))
+        return None
 
 
 def ssh_guest(ip, command, timeout=30):

@@ -36,6 +36,15 @@ def failure(out):
     return (found[-1] if found else out.strip()[-300:])[:300]
 
 
+def serial_tail(node, name, lines=40):
+    """The end of a VM's serial console log on ``node`` (kernel panics, systemd's last words) and QEMU's
+    shutdown reason from libvirt's log of it."""
+    log = "/var/log/libvirt/qemu/%s" % name
+    res = boxlib.ssh_node(node, "tail -n %d %s-serial.log 2>&1; grep -h 'reason=' %s.log 2>/dev/null | tail -n 3"
+                          % (lines, log, log))
+    return "---- %s on %s: serial console (last %d lines), QEMU's reasons\n%s" % (name, node, lines, res.stdout)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--count", type=int, default=20)
@@ -58,6 +67,10 @@ def main():
     for name in names:
         print("%s: %s" % (name, ("running at %s" % lease_of.get(name)) if procs[name].returncode == 0
                           else "FAILED: %s" % failure(outs[name])), flush=True)
+    for name in names:   # a guest that crashed or never answered: what its serial console and QEMU said
+        if procs[name].returncode != 0:
+            for node in [node for node, doms in domains.items() if name in doms]:
+                print(serial_tail(node, name), flush=True)
     ips = [lease_of.get(n) for n in ok]
     by_ip = collections.Counter(ip for ip, _vm in leases)
     clashes = sorted(ip for ip, n in by_ip.items() if n > 1) + sorted(n for n in names if defined[n] > 1)

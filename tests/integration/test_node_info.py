@@ -20,3 +20,21 @@ def test_node_facts_count_domains_by_state(task, tmp_path):
     r = task("cloud1.iaas.node_info", {"uri": uri}, check=True)
     assert (r["domains_active"], r["domains_inactive"]) == (2, 1)
     assert r["cpus"] == 4 and r["memory_mib"] == 8192
+
+
+def test_node_facts_with_its_vms_in_one_call(task, tmp_path):
+    """survey.yml's one call per node: the facts and the VMs, each as the two modules give them apart."""
+    uri = write_node(tmp_path, domain_xml("a", state=1, vcpus=2, memory_mib=512), domain_xml("b", state=5),
+                     domain_xml("c", state=3, vcpus=3, memory_mib=1024))
+    both = task("cloud1.iaas.node_info", {"uri": uri, "vms": True})
+    facts = task("cloud1.iaas.node_info", {"uri": uri})
+    vms = task("cloud1.iaas.vm_info", {"uri": uri})
+    assert not both.get("failed"), both
+    assert both["vms"] == vms["vms"] and both["node"] == vms["node"]
+    assert [v["name"] for v in both["vms"]] == ["a", "b", "c"]
+    for key in ("domains_active", "domains_inactive", "vcpus_allocated", "memory_allocated_mib", "cpus",
+                "memory_mib", "domain_type"):
+        assert both[key] == facts[key], key
+    assert (both["domains_active"], both["domains_inactive"]) == (2, 1)
+    assert (both["vcpus_allocated"], both["memory_allocated_mib"]) == (6, 1792)
+    assert "vms" not in facts and "node" not in facts

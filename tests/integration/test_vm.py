@@ -103,6 +103,19 @@ def test_absent_removes_domain_and_disk_and_is_idempotent(conn):
     assert not vm.ensure(dict(BASE, name="web1", state="absent"), conn=conn)["changed"]
 
 
+def test_absent_removes_the_serial_console_log(conn, tmp_path, monkeypatch):
+    from ansible_collections.cloud1.iaas.plugins.module_utils.core import domain
+    monkeypatch.setattr(domain, "SERIAL_LOG_DIR", str(tmp_path))
+    made = vm.ensure(NEW, conn=conn)
+    log = tmp_path / "web1-serial.log"
+    assert made["changed"] and "<log file='%s'" % log in conn.lookupByName("web1").XMLDesc(0)
+    log.write_text("web1 login:\n")   # what virtlogd writes on a node
+    check = vm.ensure(dict(BASE, name="web1", state="absent"), check_mode=True, conn=conn)
+    assert "delete the serial console log %s" % log in check["actions"] and log.exists()
+    res = vm.ensure(dict(BASE, name="web1", state="absent"), conn=conn)
+    assert "delete the serial console log %s" % log in res["actions"] and not log.exists()
+
+
 def test_absent_keeps_disks_when_asked(conn):
     vm.ensure(NEW, conn=conn)
     res = vm.ensure(dict(BASE, name="web1", state="absent", keep_disks=True), conn=conn)
@@ -241,3 +254,49 @@ def test_host_keys_come_only_through_the_agent(conn, monkeypatch):
     with pytest.raises(errors.InvalidInput, match="web1 is shutoff: its host keys are read from the running guest"):
         vm_hostkeys.ensure(dict(uri="test:///default", name="web1", timeout=1))
     assert "hostkeys" not in LibvirtClient("test:///default", conn=conn).lookup("web1").describe()["metadata"]
+
+
+def test_smbios_settings_for_an_image_that_reads_them(conn, tmp_path):
+    """inject=auto hands a new VM's settings to an image with the first-boot marker as SMBIOS strings in its
+    definition (the test driver keeps the XML as libvirt would give it to QEMU); without the marker, inject=smbios
+    is refused with the reason and nothing is created; the rerun changes nothing."""
+    import libvirt
+    import xml.etree.ElementTree as ET
+    from ansible_collections.cloud1.iaas.plugins.module_utils.core import guestprep
+    client = LibvirtClient("test:///default", conn=conn)
+    pool = storage.pool_for_dir(client, str(tmp_path))
+    pool.createXML("<volume><name>clean.qcow2</name><capacity unit='G'>3</capacity>"
+                   "<target><format type='qcow2'/></target></volume>", 0)
+    here = dict(NEW, image_dir=str(tmp_path), disk_dir=str(tmp_path), image="clean.qcow2", hostname="web1",
+                ssh_key="ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKx admin@master", ip="10.77.0.120", prefix=24,
+                gateway="10.77.0.1")
+    try:
+        before = snapshot(conn)
+        with pytest.raises(errors.InvalidInput, match="inject=smbios needs a base image whose first boot reads"):
+            vm.ensure(dict(here, inject="smbios"), conn=conn)
+        assert snapshot(conn) == before
+        (tmp_path / ("clean.qcow2" + guestprep.FIRSTBOOT_MARKER)).write_text(guestprep.SMBIOS_PROTOCOL + "\n")
+        planned = vm.ensure(here, check_mode=True, conn=conn)
+        assert any("at its first boot" in a and "SMBIOS" in a for a in planned["actions"]), planned["actions"]
+        res = vm.ensure(here, conn=conn)
+        assert res["prepared"]["method"] == "smbios" and res["prepared"]["seconds"]["total"] == 0.0
+        root = ET.fromstring(conn.lookupByName("web1").XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE))
+        oem = [e.text for e in root.findall("sysinfo/oemStrings/entry")]
+        assert oem[0] == "cloud1.v1 id " + root.findtext("uuid")
+        assert "cloud1.v1 hosts web1" in oem and any(" /etc/systemd/network/10-eth0.network " in e for e in oem)
+        assert root.find("os/smbios").get("mode") == "sysinfo"
+        assert not vm.ensure(here, conn=conn)["changed"]
+        # a VM created stopped is prepared on its disk (its host keys recorded before it ever boots): here the
+        # disk is not on this machine, so that path says so and leaves nothing behind
+        with pytest.raises(errors.OperationFailed, match="not visible on this machine"):
+            vm.ensure(dict(here, name="web2", state="stopped"), conn=conn)
+        assert client.find("web2") is None
+    finally:
+        for dom in conn.listAllDomains():
+            if dom.name() in ("web1", "web2"):
+                if dom.isActive():
+                    dom.destroy()
+                dom.undefine()
+        for vol in pool.listAllVolumes():
+            vol.delete(0)
+        pool.destroy()

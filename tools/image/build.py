@@ -5,6 +5,8 @@ Layout like the seed's CentOS guests: MBR, p1 256 MiB ext4 /boot, p2 type 8e -> 
 (xfs), grub in the MBR. Output (cached by recipe hash, rebuilt only when the recipe changes):
 
     $CLOUD1_CACHE/images/<hash>/debian12.qcow2   zstd-compressed qcow2, the backing file for clones
+    $CLOUD1_CACHE/images/<hash>/debian12.qcow2.cloud1-firstboot   its marker: its first boot reads the VM's
+                                                 settings from SMBIOS (createvm's inject=auto uses that)
     $CLOUD1_CACHE/images/debian12.qcow2          symlink to the current one
 
 Prints the path of the image. `--force` rebuilds.
@@ -24,6 +26,13 @@ from common import CACHE, die, log, mmdebstrap, read_list, recipe_hash, require_
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 PACKAGES = os.path.join(HERE, "guest-packages.txt")
+FIRSTBOOT = os.path.join(HERE, "firstboot.sh")
+FIRSTBOOT_UNIT = os.path.join(HERE, "cloud1-firstboot.service")
+SSH_HOSTKEYS = os.path.join(HERE, "ssh-hostkeys.conf")
+# beside the image: it is clean and its first boot reads the SMBIOS settings of protocol cloud1.v1
+# (plugins/module_utils/core/guestprep.py: FIRSTBOOT_MARKER, SMBIOS_PROTOCOL)
+MARKER = ".cloud1-firstboot"
+MARKER_TEXT = "cloud1.v1\n"
 NAME = "debian12"
 SIZE = "3G"
 IMAGES = os.path.join(CACHE, "images")
@@ -48,11 +57,12 @@ HOOKS = [
     ' -e "s/^GRUB_TIMEOUT=.*/GRUB_TIMEOUT=0/" "$1"/etc/default/grub',
     'printf "GRUB_TERMINAL=\\"console serial\\"\\nGRUB_SERIAL_COMMAND=\\"serial --unit=0 --speed=115200\\"\\n"'
     ' >> "$1"/etc/default/grub',
-    # Debian's sshd does not recreate host keys that virt-sysprep removed
-    # (ExecStartPre= first: the unit's own `sshd -t` must run after the keys exist)
-    'mkdir -p "$1"/etc/systemd/system/ssh.service.d && printf "[Service]\\nExecStartPre=\\n'
-    'ExecStartPre=/usr/bin/ssh-keygen -A\\nExecStartPre=/usr/sbin/sshd -t\\n"'
-    ' > "$1"/etc/systemd/system/ssh.service.d/10-hostkeys.conf',
+    # the host keys sshd lacks are made before it starts (a clean image has none)
+    'install -D -m 0644 "%s" "$1"/etc/systemd/system/ssh.service.d/10-hostkeys.conf' % SSH_HOSTKEYS,
+    # the VM's own settings from its host's SMBIOS strings, once, before its network and sshd (inject=smbios)
+    'install -D -m 0755 "%s" "$1"/usr/local/sbin/cloud1-firstboot' % FIRSTBOOT,
+    'install -D -m 0644 "%s" "$1"/etc/systemd/system/cloud1-firstboot.service' % FIRSTBOOT_UNIT,
+    'chroot "$1" systemctl enable cloud1-firstboot.service',
     'rm -f "$1"/etc/ssh/ssh_host_*',
     'printf "PasswordAuthentication no\\nKbdInteractiveAuthentication no\\nUseDNS no\\n"'
     ' > "$1"/etc/ssh/sshd_config.d/10-cloud1.conf',
@@ -105,7 +115,7 @@ sync
 
 
 def image_hash():
-    return recipe_hash(PACKAGES, os.path.abspath(__file__))
+    return recipe_hash(PACKAGES, os.path.abspath(__file__), FIRSTBOOT, FIRSTBOOT_UNIT, SSH_HOSTKEYS)
 
 
 def guestfish(disk, script):
@@ -141,6 +151,8 @@ def build(dest_dir):
         os.makedirs(dest_dir, exist_ok=True)
         out = os.path.join(dest_dir, NAME + ".qcow2")
         run(["qemu-img", "convert", "-c", "-O", "qcow2", "-o", "compression_type=zstd", disk, out + ".tmp"])
+        with open(out + MARKER, "w", encoding="utf-8") as handle:
+            handle.write(MARKER_TEXT)
         os.rename(out + ".tmp", out)
         log("image built: root %.0fs, disk %.0fs, compress %.0fs" % (t1 - t0, t2 - t1, time.time() - t2))
         return out
@@ -158,6 +170,8 @@ def ensure_image(force=False):
         log("guest image cached: %s" % out)
     else:
         build(dest)
+    if not os.path.exists(out + MARKER):   # an image cached before markers existed has no first-boot unit
+        log("guest image %s has no first-boot marker: createvm prepares its disks with libguestfs" % out)
     link = os.path.join(IMAGES, NAME + ".qcow2")
     if os.path.realpath(link) != out:
         tmp = link + ".tmp"

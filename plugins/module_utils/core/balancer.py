@@ -21,7 +21,9 @@ The rules (every number a ``Settings`` field with the seed's default):
   ``reset_low`` (20 %); a VM just moved or resized waits out ``cooldown``; at most ``moves_per_node`` moves per
   node and ``moves_per_cycle`` per cycle; never a move that puts the target above ``target_cap`` (80 %).
 
-State (a plain dict, JSON-able; the store keeps it in SQLite): ``watches`` {key: {"since", "armed"}},
+State (a plain dict, JSON-able; the store keeps it in SQLite): ``watches`` {key: {"since", "armed", "seen"}} (a
+level counts as held only while cycles keep reading it: a reading more than ``gap`` seconds after the previous
+one starts the hold over),
 ``cooldown`` {vm: until}.
 """
 
@@ -47,6 +49,7 @@ class Settings:
     zero: float = 0.0
     reset_low: float = 20.0
     wait: float = 600.0             # seconds a level must hold
+    gap: float = 300.0              # seconds between two readings beyond which a hold starts over (not watched)
     cooldown: float = 1800.0        # seconds a moved or resized VM is left alone
     moves_per_node: int = 1
     moves_per_cycle: int = 3
@@ -71,8 +74,8 @@ class Settings:
         if not (out.zero <= out.low < out.reset_low):
             raise InvalidInput("balancer low levels must rise: zero %g <= low %g < reset_low %g"
                                % (out.zero, out.low, out.reset_low))
-        if out.wait < 0 or out.cooldown < 0:
-            raise InvalidInput("wait and cooldown are seconds, not negative")
+        if out.wait < 0 or out.cooldown < 0 or out.gap <= 0:
+            raise InvalidInput("wait and cooldown are seconds, not negative; gap is seconds, more than 0")
         return out
 
 
@@ -86,6 +89,9 @@ def _watch(state, key, value, now, s, up=True):
     """Advance one watch; returns "now" (at once), "held" (past the wait), or None. A watch that fired is
     disarmed until its value crosses back over the reset level."""
     w = state["watches"].setdefault(key, {"since": None, "armed": True})
+    seen, w["seen"] = w.get("seen"), now
+    if seen is not None and not 0 <= now - seen <= s.gap:
+        w["since"] = None   # nobody watched in between (the loop stopped): a level is held only while watched
     if up:
         crossed, instant, reset = value >= s.high, value >= s.at_once, value < s.reset_high
     else:

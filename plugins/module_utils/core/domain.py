@@ -122,6 +122,7 @@ def parse_domain(xml_text):
             if ref is not None else [],
         })
     cpu = root.find("cpu")
+    serial_log = root.find("devices/serial/log")
     return {
         "name": root.findtext("name"),
         "uuid": root.findtext("uuid"),
@@ -135,6 +136,8 @@ def parse_domain(xml_text):
         "disks": disks,
         "nics": nics,
         "metadata": read_metadata(root),
+        # where the serial console is kept (virtlogd writes it on the node), None when it is not
+        "serial_log": serial_log.get("file") if serial_log is not None else None,
     }
 
 
@@ -171,12 +174,23 @@ def stable_mac(name, salt=""):
     return "52:54:00:%02x:%02x:%02x" % (digest[0], digest[1], digest[2])
 
 
+SERIAL_LOG_DIR = "/var/log/libvirt/qemu"   # next to libvirt's own log of each QEMU, present on every node
+
+
+def serial_log_path(name):
+    """Where a VM's serial console is kept on the node that runs it."""
+    return "%s/%s-serial.log" % (SERIAL_LOG_DIR, name)
+
+
 def build_domain(spec):
     """Domain XML from a VM spec (a dict). Keys:
 
     name, domain_type (kvm|qemu), vcpus, max_vcpus, topology {sockets, cores, threads}, memory_mib,
     max_memory_mib, disk (path), disk_format, bridge, mac, cpu_model (None: host-model under kvm,
-    qemu64 under TCG, which refuses host-passthrough), metadata {owner, os, io, ip, ...}.
+    qemu64 under TCG, which refuses host-passthrough), metadata {owner, os, io, ip, ...}, oem_strings (SMBIOS
+    type 11 strings the guest reads: the first-boot settings of guestprep.smbios_strings), serial_log (the
+    file on the node that keeps what the guest writes to its serial console, appended across boots, so a guest
+    that crashed or never answered can be diagnosed; default SERIAL_LOG_DIR/<name>-serial.log, "" for none).
     The machine always has a VGA device: SeaBIOS under TCG hangs before the boot loader without one.
     """
     name = spec["name"]
@@ -199,9 +213,15 @@ def build_domain(spec):
     ET.SubElement(root, "memory", unit="MiB").text = str(max_mem)
     ET.SubElement(root, "currentMemory", unit="MiB").text = str(mem)
     ET.SubElement(root, "vcpu", placement="static", current=str(vcpus)).text = str(max_vcpus)
+    if spec.get("oem_strings"):
+        oem = ET.SubElement(ET.SubElement(root, "sysinfo", type="smbios"), "oemStrings")
+        for entry in spec["oem_strings"]:
+            ET.SubElement(oem, "entry").text = entry
     os_el = ET.SubElement(root, "os")
     ET.SubElement(os_el, "type", arch=spec.get("arch", "x86_64"), machine=spec.get("machine", "pc")).text = "hvm"
     ET.SubElement(os_el, "boot", dev="hd")
+    if spec.get("oem_strings"):
+        ET.SubElement(os_el, "smbios", mode="sysinfo")
     feats = ET.SubElement(root, "features")
     ET.SubElement(feats, "acpi")
     ET.SubElement(feats, "apic")
@@ -233,6 +253,9 @@ def build_domain(spec):
             ET.SubElement(ref, "parameter", name="IP", value=spec["nic_ip"])
     serial = ET.SubElement(dev, "serial", type="pty")
     ET.SubElement(serial, "target", port="0")
+    log = serial_log_path(name) if spec.get("serial_log") is None else spec["serial_log"]
+    if log:   # written by libvirt's virtlogd on the node (rotated by it), never by the guest
+        ET.SubElement(serial, "log", file=log, append="on")
     console = ET.SubElement(dev, "console", type="pty")
     ET.SubElement(console, "target", type="serial", port="0")
     chan = ET.SubElement(dev, "channel", type="unix")

@@ -1,9 +1,17 @@
 # -*- coding: utf-8 -*-
 # Copyright: cloud1.iaas contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""What a new VM's disk needs before its first boot, as a list of file operations. Pure Python: virt/inject.py
-carries the plan out in one libguestfs session (the default injection); virt/sysprep.py gets the same effects
-from virt-sysprep's operations (the seed's path, ``inject=sysprep``).
+"""What a new VM's disk needs before its first boot, as a list of file operations. Pure Python. Three ways to
+carry a plan out (``inject``):
+
+- ``smbios``: the plan travels in the domain's SMBIOS OEM strings (type 11) and the collection's image applies
+  it itself at its first boot (tools/image/firstboot.sh), before its network and sshd start: no appliance,
+  nothing written into the disk on the node. Only for a clean image that carries that first-boot unit (the
+  image builder puts a marker file ``<image>.cloud1-firstboot`` beside it), never for a copy of a VM.
+- ``guestfs``: virt/inject.py, one libguestfs session writing the plan into the disk.
+- ``sysprep``: virt/sysprep.py, virt-sysprep's operations (the seed's path).
+
+``auto`` (the default) is ``smbios`` for a base image with the marker, ``guestfs`` otherwise.
 
 A plan is a list of steps, each a tuple whose first item names the operation:
 
@@ -21,13 +29,19 @@ Identity reset (a clone of a base image or of another VM) comes first; the VM's 
 
 from __future__ import annotations
 
+import base64
 import re
 
 from ansible_collections.cloud1.iaas.plugins.module_utils.core.guestnet import network_files
 from ansible_collections.cloud1.iaas.plugins.module_utils.core.guestscript import GROW_ROOT
 
-INJECTIONS = ("guestfs", "sysprep")
-DEFAULT_INJECTION = "guestfs"
+INJECTIONS = ("auto", "smbios", "guestfs", "sysprep")
+DEFAULT_INJECTION = "auto"
+
+# beside a base image: the image is clean (never booted, no identity) and its first-boot unit reads the plan from
+# SMBIOS; the content names the protocol version it speaks
+FIRSTBOOT_MARKER = ".cloud1-firstboot"
+SMBIOS_PROTOCOL = "cloud1.v1"
 
 GROW_SCRIPT = "/usr/local/sbin/cloud1-grow-root"
 GROW_UNIT = "/etc/systemd/system/cloud1-grow-root.service"
@@ -168,4 +182,60 @@ def describe(steps):
     for step in steps:
         kind, path, why = step[0], step[1] if step[0] != "link" else step[2], step[-1]
         out.append("%s %s (%s)" % (kind, path, why))
+    return out
+
+
+def choose_injection(requested, from_vm, image_speaks, boots_now=True):
+    """The injection a creation uses. ``from_vm``: the disk is a copy of a VM (it has an identity to reset);
+    ``image_speaks``: the base image carries the first-boot unit that reads SMBIOS settings (its marker);
+    ``boots_now``: the VM is started by this request. ``auto`` keeps guestfs for a VM created stopped: its host
+    keys are then made on the node and recorded before it ever boots, where a guest making its own would have
+    none recorded until someone reads them after a later start."""
+    if requested not in INJECTIONS:
+        raise ValueError("inject must be one of %s, not %r" % (", ".join(INJECTIONS), requested))
+    if requested == "auto":
+        return "smbios" if image_speaks and not from_vm and boots_now else "guestfs"
+    if requested == "smbios" and from_vm:
+        raise ValueError("inject=smbios is for a new VM from a base image: a copy of a VM keeps that VM's identity "
+                         "(machine-id, host keys, logs), which only guestfs or sysprep reset; choose one of those")
+    if requested == "smbios" and not image_speaks:
+        raise ValueError("inject=smbios needs a base image whose first boot reads its settings from SMBIOS (the "
+                         "collection's image, with its %s marker beside it); this image has none: choose "
+                         "inject=guestfs or sysprep" % FIRSTBOOT_MARKER)
+    return requested
+
+
+def _b64(text):
+    return base64.b64encode(text.encode("utf-8")).decode("ascii")
+
+
+def smbios_strings(instance, hostname=None, ssh_key=None, address=None, network_config="networkd", grow_root=False):
+    """The plan of a new VM from a clean base image (no identity to reset, the guest makes its own host keys) as
+    SMBIOS OEM strings, one operation each: ``cloud1.v1 <op> <args>``; ``instance`` (the domain's UUID) makes the
+    guest apply them once. Contents travel base64-encoded; paths and modes come from the plan itself."""
+    if not instance or any(c.isspace() for c in str(instance)):
+        raise ValueError("an SMBIOS plan needs an instance id without spaces")
+    out = ["%s id %s" % (SMBIOS_PROTOCOL, instance)]
+    units = []
+    for step in plan(hostname=hostname, ssh_key=ssh_key, address=address, network_config=network_config,
+                     grow_root=grow_root, reset_identity=False):
+        kind = step[0]
+        if kind == "write":
+            out.append("%s file %s %s %s" % (SMBIOS_PROTOCOL, step[3], step[1], _b64(step[2])))
+        elif kind == "append":
+            out.append("%s append %s %s %s" % (SMBIOS_PROTOCOL, step[3], step[1], _b64(step[2])))
+        elif kind == "mkdir":
+            out.append("%s mkdir %s %s" % (SMBIOS_PROTOCOL, step[2], step[1]))
+        elif kind == "link":
+            out.append("%s link %s %s" % (SMBIOS_PROTOCOL, step[1], step[2]))
+            if re.match(r"^/etc/systemd/system/[^/]+\.wants/[^/]+\.service$", step[2]):
+                units.append(step[2].rsplit("/", 1)[1])   # enabled during this boot: started by the guest itself
+        elif kind == "edit" and step[1] == "/etc/hosts":
+            out.append("%s hosts %s" % (SMBIOS_PROTOCOL, hostname))
+        else:
+            raise ValueError("the SMBIOS first boot cannot carry out %s %s" % (kind, step[1]))
+    out += ["%s start %s" % (SMBIOS_PROTOCOL, unit) for unit in units]
+    for entry in out:
+        if "\n" in entry or "\0" in entry:
+            raise ValueError("an SMBIOS setting cannot hold a line break: %r" % entry[:60])
     return out

@@ -12,16 +12,17 @@ libvirt, no process.
 from __future__ import annotations
 
 from ansible_collections.cloud1.iaas.plugins.module_utils.core.accounts import ADMIN, owner_filter
-from ansible_collections.cloud1.iaas.plugins.module_utils.core.vmspec import check_name
+from ansible_collections.cloud1.iaas.plugins.module_utils.core import vmspec
 from ansible_collections.cloud1.iaas.plugins.module_utils.errors import InvalidInput, NotFound
 
-_INT, _STR, _BOOL = "int", "str", "bool"
+_INT, _STR, _BOOL, _KEY = "int", "str", "bool", "key"
+TEXT_MAX = {_STR: 256, _KEY: 16384}   # an SSH public key line (RSA 16384 bits) is longer than a name
 _VM = {"vm": _STR}
 
 # operation -> (playbook, {field: type}, admins only, fields required)
 CATALOGUE = {
-    "create": ("createvm.yml", {"vm": _STR, "memory": _INT, "disk": _INT, "os": _STR, "cpu": _INT, "io": _STR},
-               False, ("vm",)),
+    "create": ("createvm.yml", {"vm": _STR, "memory": _INT, "disk": _INT, "os": _STR, "cpu": _INT, "io": _STR,
+                                "ssh_key": _KEY}, False, ("vm",)),
     "create_existing": ("createexistingvm.yml", {"vm": _STR, "img": _STR, "memory": _INT, "cpu": _INT, "io": _STR},
                         False, ("vm", "img")),
     "start": ("startvm.yml", _VM, False, ("vm",)),
@@ -37,6 +38,8 @@ CATALOGUE = {
     "proposal_approve": ("proposals.yml", {"id": _INT, "limit": _INT}, False, ("id",)),
     "proposal_decline": ("proposals.yml", {"id": _INT}, False, ("id",)),
 }
+# a form's field -> the request rules' name for it (core.vmspec, as playbooks/vars/request.yml maps them)
+RULE_NAMES = {"vm": "name", "memory": "memory_mib", "disk": "disk_gib", "cpu": "vcpus", "img": "image", "ssh_key": "ssh_key"}
 # fixed extra variables of an operation (what the playbook's own -e operation= is for it)
 FIXED = {"snapshot_create": {"operation": "create"}, "snapshot_revert": {"operation": "revert"},
          "proposal_approve": {"operation": "approve"}, "proposal_decline": {"operation": "decline"}}
@@ -54,9 +57,12 @@ def _typed(op, field, kind, value):
         if isinstance(value, bool):
             return value
         raise InvalidInput("%s: %s is true or false, got %r" % (op, field, value))
-    if not isinstance(value, str) or not value or "\n" in value or len(value) > 256:
-        raise InvalidInput("%s: %s is a one-line text, got %r" % (op, field, value))
-    return value
+    # a key pasted into a form may end with a line break; nothing else may hold one
+    text = value.strip() if kind == _KEY and isinstance(value, str) else value
+    if not isinstance(text, str) or not text or "\n" in text or len(text) > TEXT_MAX[kind]:
+        shown = text[:80] if isinstance(text, str) else text
+        raise InvalidInput("%s: %s is a one-line text, got %r" % (op, field, shown))
+    return text
 
 
 def job_request(account, operation, fields):
@@ -76,8 +82,8 @@ def job_request(account, operation, fields):
     if missing:
         raise InvalidInput("%s needs %s" % (operation, ", ".join(missing)))
     out = {k: _typed(operation, k, spec[k], v) for k, v in sorted(given.items())}
-    if "vm" in out:
-        check_name(out["vm"])
+    if "vm" in out:   # the playbooks' own request rules, with their messages, before a job exists
+        vmspec.validate({RULE_NAMES.get(k, k): v for k, v in out.items() if k in RULE_NAMES or k in ("os", "io")})
     out.update(FIXED.get(operation, {}))
     owner = owner_filter(account)
     if owner is not None:

@@ -6,8 +6,9 @@
 ``ensure(params)`` validates the request (before any connection), compares it with what libvirt has,
 and plans actions; in check mode it stops there and reports the plan, otherwise it carries them out.
 Creating a VM is: disk from the base image (linked clone or full copy, a libvirt storage volume),
-its preparation (identity reset, hostname, root key, static address: one libguestfs session, or
-virt-sysprep with inject=sysprep), define with the tenant metadata, then
+its preparation (hostname, root key, static address, root growth: as SMBIOS settings that the collection's
+image applies at its first boot, or written into the disk with an identity reset by one libguestfs session or
+virt-sysprep), define with the tenant metadata, then
 the wanted state. A failed step removes what this run created, so the node is left as it was.
 """
 
@@ -17,6 +18,8 @@ import contextlib
 import functools
 import os
 import time
+import urllib.parse
+import uuid
 
 from ansible_collections.cloud1.iaas.plugins.module_utils.core import guestprep, hostkeys, lifecycle, rules, tenancy, vmspec
 from ansible_collections.cloud1.iaas.plugins.module_utils.core.domain import build_domain, parse_domain, stable_mac
@@ -166,6 +169,15 @@ class VmExecutor:
         self._not_a_vm_disk(spec["image"], path)
         return path, {}
 
+    @staticmethod
+    def image_speaks_smbios(path):
+        """True when the base image's marker says its first boot reads SMBIOS settings (guestprep)."""
+        try:
+            with open(path + guestprep.FIRSTBOOT_MARKER, encoding="utf-8") as handle:
+                return guestprep.SMBIOS_PROTOCOL in handle.read().split()
+        except OSError:
+            return False
+
     def _not_a_vm_disk(self, image, path):
         """A base image is never a VM's disk: not in the VMs' disk directory, not any VM's disk on this node."""
         real = os.path.realpath(path)
@@ -219,8 +231,18 @@ class VmExecutor:
         }
         grow = spec["disk_gib"] is not None and spec["disk_gib"] * storage.GIB > base_info["capacity"]
         inject = bool(spec["hostname"] or spec["ssh_key"] or address or grow)
+        try:
+            method = guestprep.choose_injection(spec["inject"], bool(spec["source_vm"]),
+                                                not spec["source_vm"] and self.image_speaks_smbios(base),
+                                                boots_now=spec["state"] in ("running", "paused", "restarted"))
+        except ValueError as exc:
+            raise InvalidInput("%s; nothing was changed" % exc) from None
+        settings = dict(hostname=spec["hostname"], ssh_key=spec["ssh_key"], address=address, grow_root=grow,
+                        network_config=spec["network_config"] or vmspec.DEFAULT_NETWORK_CONFIG[os_family])
+        instance = str(uuid.uuid4())
+        oem = guestprep.smbios_strings(instance, **settings) if inject and method == "smbios" else None
         keys = None
-        if inject and spec["inject"] == "guestfs" and not self.check:
+        if inject and method == "guestfs" and not self.check:
             # the VM's own host keys, made here and recorded now: known before it boots (no reading them back)
             keys = injection.make_host_keys("root@%s" % (spec["hostname"] or name))
             meta["hostkeys"] = hostkeys.to_metadata(hostkeys.parse("".join(pub for _priv, pub in keys.values())))
@@ -230,7 +252,7 @@ class VmExecutor:
             "max_memory_mib": spec["max_memory_mib"] or memory, "disk": disk, "bridge": params["bridge"],
             "mac": stable_mac(name), "metadata": meta,
             "nic_filter": None if params.get("nic_filter") == "none" else params.get("nic_filter") or "clean-traffic",
-            "nic_ip": address["ip"] if address else None,
+            "nic_ip": address["ip"] if address else None, "uuid": instance, "oem_strings": oem,
         })
         predicted = parse_domain(xml)
         predicted["state"] = "shutoff"
@@ -246,19 +268,23 @@ class VmExecutor:
         if inject:
             what = [w for w, on in (("hostname", spec["hostname"]), ("root ssh key", spec["ssh_key"]),
                                     ("static address", address), ("root growth at first boot", grow)) if on]
-            tool = "one libguestfs session" if spec["inject"] == "guestfs" else "virt-sysprep"
-            self.log.change("prepare %s (%s): fresh identity, %s" % (disk, tool, ", ".join(what)))
-            if not self.check:
+            if method == "smbios":
+                self.log.change("prepare %s at its first boot (a clean image; %d SMBIOS settings in its definition): "
+                                "%s" % (name, len(oem), ", ".join(what)))
+                self.prepared = {"method": "smbios", "steps": oem[1:], "seconds": {"total": 0.0}}
+            else:
+                tool = "one libguestfs session" if method == "guestfs" else "virt-sysprep"
+                self.log.change("prepare %s (%s): fresh identity, %s" % (disk, tool, ", ".join(what)))
+            if not self.check and method != "smbios":
                 if not os.path.exists(disk):
                     raise OperationFailed("the new disk %s is not visible on this machine, so it cannot be prepared "
                                           "before its first boot: run the module on the node itself (delegate_to) "
                                           "with uri qemu:///system" % disk)
                 # a few appliances at a time per node (each is a whole VM): the others wait for a slot
                 with locks.slot("appliance", params.get("appliance_slots") or max(1, (os.cpu_count() or 2) // 2)):
-                    self.prepared = injection.prepare(
-                        disk, spec["inject"], software_emulation=(dtype != "kvm"), hostname=spec["hostname"],
-                        ssh_key=spec["ssh_key"], address=address, grow_root=grow, host_keys=keys,
-                        network_config=spec["network_config"] or vmspec.DEFAULT_NETWORK_CONFIG[os_family])
+                    self.prepared = injection.prepare(disk, method, software_emulation=(dtype != "kvm"),
+                                                      host_keys=keys, **settings)
+                    self.prepared["method"] = method
         self.log.change("define %s (%s, %d vCPU, %d MiB)" % (name, dtype, vcpus, memory))
         if not self.check:
             dom = self.c.define(xml, "define %s" % name)
@@ -345,6 +371,7 @@ class VmExecutor:
             log.change("power off %s" % name, dom.destroy)
         if info["persistent"]:
             log.change("undefine %s" % name, dom.undefine)
+        self._drop_serial_log(info)
         deletable = [] if self.params.get("keep_disks") else self._deletable(info)
         kept = []
         disk_dir = os.path.normpath(self.params["disk_dir"])
@@ -356,6 +383,17 @@ class VmExecutor:
             if not self.params.get("keep_disks"):
                 log.note("kept %s: it is not under disk_dir %s" % (src, disk_dir))
         return kept
+
+    def _drop_serial_log(self, info):
+        """The deleted VM's serial console log goes with it (a new VM of the same name would append to it),
+        when this module runs on the node that keeps it."""
+        path = info.get("serial_log")
+        if not path or urllib.parse.urlparse(self.c.uri).hostname or not os.path.isfile(path):
+            return
+        try:
+            self.log.change("delete the serial console log %s" % path, os.remove, path)
+        except OSError as exc:
+            self.log.note("kept the serial console log %s: %s" % (path, exc.strerror))
 
     def _deletable(self, info):
         """The VM's disks that deleting it removes: those under disk_dir."""

@@ -11,22 +11,29 @@ ARGUMENT_SPEC = dict(uri=dict(type="str", default="qemu:///system"), name=dict(t
 MODULE_ARGS = dict(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
 
 
+def read_vms(client, name=None, owner=None):
+    """(the node's host name, its domains described: one by ``name``, or those of ``owner``, sorted by name)
+    through an open client."""
+    node = client.hostname()
+    if name:
+        found = client.find(name)
+        described = [(found, found.describe())] if found is not None else []
+    else:
+        described = client.each_domain(lambda d: d.describe())
+    vms = []
+    for _dom, vm in described:
+        if owner and vm["metadata"].get("owner") != owner:
+            continue
+        vm["node"] = node
+        vms.append(vm)
+    vms.sort(key=lambda v: v["name"])
+    return node, vms
+
+
 def node_vms(uri, name=None, owner=None):
     """The domains of the node at ``uri`` (one by ``name``, or those of ``owner``), sorted by name."""
     with LibvirtClient(uri, readonly=True) as client:
-        node = client.hostname()
-        if name:
-            found = client.find(name)
-            described = [(found, found.describe())] if found is not None else []
-        else:
-            described = client.each_domain(lambda d: d.describe())
-        vms = []
-        for _dom, vm in described:
-            if owner and vm["metadata"].get("owner") != owner:
-                continue
-            vm["node"] = node
-            vms.append(vm)
-    vms.sort(key=lambda v: v["name"])
+        node, vms = read_vms(client, name=name, owner=owner)
     return {"changed": False, "node": node, "uri": uri, "vms": vms}
 
 

@@ -165,17 +165,22 @@ class LibvirtClient:
         """The domain type to create guests with here: kvm where offered, else qemu (software emulation)."""
         return self.capabilities()["domain_type"] or "qemu"
 
-    def node_facts(self):
-        """Host facts from libvirt: capabilities, CPU and memory totals, domain counts and allocations."""
+    def node_facts(self, vms=None):
+        """Host facts from libvirt: capabilities, CPU and memory totals, domain counts and allocations.
+        ``vms``: the node's domains as :meth:`Domain.describe` gives them, when the caller has read them
+        already (the survey: one read of each domain serves both), else each domain's XML is read here."""
         conn = self._conn
         caps = self.capabilities()
         model, memory_mib, cpus, mhz, _nodes, _sockets, _cores, _threads = self._call("read the node info", conn.getInfo)
         free = self._call("read free memory", conn.getFreeMemory)
-        read = list(self.each_domain(lambda d: (d.is_active(), parse_domain(d.xml()))))
-        active = sum(1 for _dom, (running, _info) in read if running)
+        if vms is None:
+            read = [value for _dom, value in self.each_domain(lambda d: (d.is_active(), parse_domain(d.xml())))]
+        else:   # a QEMU process exists (libvirt's isActive) in every state but these
+            read = [(vm["state"] not in ("shutoff", "crashed", "nostate"), vm) for vm in vms]
+        active = sum(1 for running, _info in read if running)
         # what the node's VMs may use: their maximum vCPUs and memory
-        vcpus = sum(info["max_vcpus"] for _dom, (_running, info) in read)
-        memory = sum(info["max_memory_mib"] for _dom, (_running, info) in read)
+        vcpus = sum(info["max_vcpus"] for _running, info in read)
+        memory = sum(info["max_memory_mib"] for _running, info in read)
         caps.update({
             "hostname": self.hostname(),
             "hypervisor": self._call("read the driver type", conn.getType),

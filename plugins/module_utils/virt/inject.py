@@ -195,12 +195,15 @@ def inject(disk, software_emulation=False, hostname=None, ssh_key=None, address=
         g.close()
 
 
-def prepare(disk, method=guestprep.DEFAULT_INJECTION, software_emulation=False, reset_identity=True, **settings):
-    """Prepare ``disk`` by ``method``: "guestfs" (one libguestfs session, the default) or "sysprep" (virt-sysprep,
-    the seed's tool); ``settings``: hostname, ssh_key, address, network_config, grow_root. Returns what was done
-    and how long it took."""
-    if method not in guestprep.INJECTIONS:
-        raise OperationFailed("unknown injection %r: use one of %s" % (method, ", ".join(guestprep.INJECTIONS)))
+DISK_INJECTIONS = ("guestfs", "sysprep")
+
+
+def prepare(disk, method="guestfs", software_emulation=False, reset_identity=True, **settings):
+    """Prepare ``disk`` by ``method``: "guestfs" (one libguestfs session) or "sysprep" (virt-sysprep, the seed's
+    tool); ``settings``: hostname, ssh_key, address, network_config, grow_root. Returns what was done and how
+    long it took. (``smbios`` writes nothing into the disk: the guest applies the plan itself.)"""
+    if method not in DISK_INJECTIONS:
+        raise OperationFailed("unknown disk injection %r: use one of %s" % (method, ", ".join(DISK_INJECTIONS)))
     t0 = time.monotonic()
     if method == "sysprep":
         settings.pop("host_keys", None)   # virt-sysprep removes the host keys; the guest makes its own

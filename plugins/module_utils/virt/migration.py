@@ -72,19 +72,22 @@ def cpu_check(dest, dom):
 
 
 ABORT_RETRY_S = 3   # a job still running this long after an abort is asked again
+CALL_WAIT_S = 5     # a watcher's call libvirt has not answered in this long counts as failed (it is asked elsewhere)
 REOPEN_MAX = 3      # new connections the watcher may open when its handle stops finding the VM
 
 
 class Watcher:
     """The migration's job, watched from this thread while another runs it."""
 
-    def __init__(self, dom, req, reopen=None, cancel_incoming=None):
-        # reopen: () -> the VM's handle on a new connection to the source, for when this one stops finding it
-        # (seen on the box: jobStats and abortJob answered "Domain not found" 4 s into a migration that then
-        # ran on to completion for 100 s, so the completion timeout never cancelled it; in CI a new connection
-        # to the source answered the same). cancel_incoming: () -> (cancelled, what it did), the destination's
-        # way to end a pre-copy migration the source cannot be asked to abort
+    def __init__(self, dom, req, reopen=None, cancel_incoming=None, call_wait=CALL_WAIT_S):
+        # dom: the VM's handle on a connection of its own, not the one running the migration (on the box an
+        # abortJob or suspend asked on that one was answered only when the move ended, 100 s later, with "Domain
+        # not found", while the same call on another connection acted at once). reopen: () -> the VM's handle on
+        # a new connection to the source, for when a call fails or is not answered within call_wait seconds.
+        # cancel_incoming: () -> (cancelled, what it did), the destination's way to end a pre-copy migration the
+        # source cannot be asked to abort
         self.dom, self.req, self.reopen, self.cancel_incoming = dom, req, reopen, cancel_incoming
+        self.call_wait = call_wait
         self.progress = []      # [(seconds since start, percent remaining)]
         self.last = {}
         self.forced = None
@@ -120,20 +123,21 @@ class Watcher:
         try:
             if req["postcopy"]:
                 self.forced = "switched to post-copy after %d s (timeout_action=force)" % req["timeout"]
-                self.dom.start_postcopy()
+                self._ask(lambda dom: dom.start_postcopy())
             else:
                 self.forced = ("paused the VM after %d s so the migration completes, without bandwidth limit "
                                "(timeout_action=force)" % req["timeout"])
-                self.dom.suspend()
+                self._ask(lambda dom: dom.suspend())
                 if req["bandwidth_mib"]:
-                    self.dom.set_migration_speed(UNLIMITED_MIB)
+                    self._ask(lambda dom: dom.set_migration_speed(UNLIMITED_MIB))
         except OperationFailed as exc:
             self.forced = (self.forced or "timeout") + " - failed: %s" % exc.message
 
     def _ask(self, call):
-        """``call(handle)``; when the handle fails, once more with a handle on a new connection (kept after)."""
+        """``call(handle)``; when it fails or is not answered in time, once more with a handle on a new connection
+        (kept after)."""
         try:
-            return call(self.dom)
+            return self._bounded(call, self.dom)
         except OperationFailed:
             if self.reopen is None or self.reopened >= REOPEN_MAX:
                 raise
@@ -145,7 +149,29 @@ class Watcher:
             if fresh is None:
                 raise
             self.dom = fresh
-            return call(fresh)
+            return self._bounded(call, fresh)
+
+    def _bounded(self, call, dom):
+        """``call(dom)`` in a thread of its own: OperationFailed when libvirt has not answered within call_wait
+        seconds (the call may still end later; nothing waits for it)."""
+        box = {}
+
+        def target():
+            try:
+                box["value"] = call(dom)
+            except OperationFailed as exc:
+                box["error"] = exc
+            except Exception as exc:   # noqa: BLE001 - reported to the watcher, never lost in the thread
+                box["error"] = OperationFailed(repr(exc))
+
+        thread = threading.Thread(target=target, name="migration-watch", daemon=True)
+        thread.start()
+        thread.join(self.call_wait)
+        if thread.is_alive():
+            raise OperationFailed("libvirt did not answer within %g s" % self.call_wait)
+        if "error" in box:
+            raise box["error"]
+        return box.get("value")
 
     def _abort(self, active, now):
         """Cancel the job; ask again while it still runs, or while no cancel was accepted yet and the move goes
@@ -308,7 +334,11 @@ def run(src, dest, dom, info, req, dest_name):
         except Cloud1Error as exc:
             return False, exc.message
 
-    watcher = Watcher(dom, req, reopen=reopen, cancel_incoming=cancel_incoming)
+    try:   # the watcher's own connection: a call on the one running the migration may wait for its end
+        watched = reopen() or dom
+    except Cloud1Error:
+        watched = dom
+    watcher = Watcher(watched, req, reopen=reopen, cancel_incoming=cancel_incoming)
     thread = threading.Thread(target=move, name="migrate-%s" % req["name"], daemon=True)
 
     def probe():

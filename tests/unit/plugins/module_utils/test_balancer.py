@@ -184,6 +184,16 @@ def test_a_restart_in_the_middle_of_a_wait_keeps_the_wait():
     assert fired(first) == [] and [p["kind"] for p in res[-1]["proposals"]] == ["grow"]
 
 
+def test_a_level_not_watched_for_longer_than_the_gap_starts_its_hold_over():
+    # 5 readings at 85 %, then the loop stops for 10 minutes (no cycle reads the load, which may have fallen),
+    # then 85 % again: the 10 minutes are counted from the first reading after the gap, not from the first one
+    series = vm_series([85] * 5) + [(t + 600.0 + 4 * MIN, view) for t, view in vm_series([85] * 12)]
+    out, _state = run(series)
+    assert fired(out) == [(600.0 + 4 * MIN + 600.0, "grow", "cpu")]
+    short, _state = run(vm_series([85] * 12), settings={"gap": 60})   # readings a minute apart: within the gap
+    assert fired(short) == [(600.0, "grow", "cpu")]
+
+
 def test_the_same_inputs_give_the_same_proposals():
     series = hot_node_series([96])
     a = balancer.cycle(series[0][1], allocations(), 0.0)
@@ -197,7 +207,8 @@ def test_a_dead_node_is_not_relieved_and_its_vms_are_not_judged_on_stale_figures
 
 
 @pytest.mark.parametrize("values, match", [({"high": 60}, "levels must rise"), ({"low": 30}, "low levels"),
-                                           ({"wait": -1}, "not negative"), ({"bogus": 1}, "unknown balancer")])
+                                           ({"wait": -1}, "not negative"), ({"gap": 0}, "more than 0"),
+                                           ({"bogus": 1}, "unknown balancer")])
 def test_bad_settings_are_refused(values, match):
     with pytest.raises(InvalidInput, match=match):
         balancer.Settings.from_dict(values)

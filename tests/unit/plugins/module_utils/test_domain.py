@@ -178,3 +178,11 @@ def test_the_nic_filter_carries_the_leased_address():
     assert (vm["nics"][0]["filter"], vm["nics"][0]["filter_ip"]) == ("clean-traffic", ["10.77.0.100"])
     plain = domain.parse_domain(domain.build_domain(SPEC))
     assert (plain["nics"][0]["filter"], plain["nics"][0]["filter_ip"]) == (None, [])
+
+
+def test_the_serial_console_is_kept_in_a_file_on_the_node():
+    log = ET.fromstring(domain.build_domain(SPEC)).find("devices/serial/log")
+    assert log.attrib == {"file": "/var/log/libvirt/qemu/alice-web1-serial.log", "append": "on"}
+    other = ET.fromstring(domain.build_domain(dict(SPEC, serial_log="/srv/logs/w.log"))).find("devices/serial/log")
+    assert other.get("file") == "/srv/logs/w.log"
+    assert ET.fromstring(domain.build_domain(dict(SPEC, serial_log=""))).find("devices/serial/log") is None

@@ -75,7 +75,7 @@ def test_every_step_is_described():
 
 
 def test_the_request_chooses_the_injection():
-    assert vmspec.validate({"name": "web1"})["inject"] == "guestfs"
+    assert vmspec.validate({"name": "web1"})["inject"] == "auto"
     assert vmspec.validate({"name": "web1", "inject": "sysprep"})["inject"] == "sysprep"
     try:
         vmspec.validate({"name": "web1", "inject": "cloud-init"})

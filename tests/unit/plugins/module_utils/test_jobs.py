@@ -3,6 +3,8 @@
 """What the console may run (core.jobs) and its jobs' keeping (state.jobs)."""
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from ansible_collections.cloud1.iaas.plugins.module_utils.core.jobs import job_request
@@ -69,3 +71,23 @@ def test_jobs_are_kept_with_their_events_and_a_tenant_sees_only_its_own(tmp_path
     assert [j["id"] for j in jobs.list("alice")] == [job["id"]]
     assert [j["id"] for j in jobs.list()] == [other["id"], job["id"]]
     assert jobs.lose_running(20.0) == [other["id"]] and jobs.get(other["id"])["status"] == "lost"
+
+
+@pytest.mark.parametrize("fields, message", [
+    ({"vm": "web2", "memory": 16}, "memory_mib must be between 128 and 1048576 MiB (got 16)"),
+    ({"vm": "web2", "disk": 0}, "disk_gib"),
+    ({"vm": "web2", "cpu": 1000}, "vcpus"),
+    ({"vm": "web2", "io": "turbo"}, "io"),
+    ({"vm": "web2", "os": "windows"}, "os"),
+])
+def test_a_form_breaking_the_request_rules_is_refused_with_their_message(fields, message):
+    with pytest.raises(InvalidInput, match=re.escape(message)):
+        job_request({"name": "alice", "role": "tenant"}, "create", fields)
+
+
+def test_a_tenants_own_ssh_key_goes_with_its_creation_checked_by_the_rules():
+    key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKx carol@laptop"
+    _playbook, extra = job_request({"name": "carol", "role": "tenant"}, "create", {"vm": "web2", "ssh_key": key + "\n"})
+    assert extra["ssh_key"] == key and extra["owner"] == "carol"
+    with pytest.raises(InvalidInput, match="ssh_key is not one OpenSSH public key line"):
+        job_request({"name": "carol", "role": "tenant"}, "create", {"vm": "web2", "ssh_key": "not a key"})

@@ -1,0 +1,162 @@
+#!/usr/bin/env python
+# -*- coding: utf-8 -*-
+"""Benchmark: the cluster-in-a-box at growing node counts, every playbook that touches all the nodes timed.
+
+For each node count (ascending; the box grows, the nodes it had stay converged):
+  box up         tools/box/box.py up --nodes N
+  site first     site.yml on the grown box (converges the new nodes; shown, not compared)
+  site again     site.yml once more: the no-change run (its recap must report changed=0 on every node)
+then for each count of stopped VMs per node (defined with the collection's vm module on every node at once):
+  survey         playbooks/survey.yml (one node_info run per node: facts and VMs)
+  survey 2 calls the survey as it was (node_info and vm_info, two module runs per node): the baseline
+  createvm       createvm.yml --check (request check, survey, placement; nothing created)
+  status         status.yml (gmetad's view on the master)
+Each timed figure is the best of --rounds runs. Prints the table, then for each figure the ratio of the largest
+node count to the smallest (target for 30 against 6 nodes: within 2x) and the survey against its baseline.
+The VMs it defined are deleted at the end; the box is left up (make box-down).
+
+Not a CI step: 30 nodes take the machine for a long while.
+Usage: .venv/bin/python benchmarks/scale.py [--nodes 6,12,30] [--stopped 0,2] [--rounds 3]
+"""
+
+import argparse
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tests", "box"))
+import boxlib  # noqa: E402
+from timing import best_of  # noqa: E402
+
+BOX = os.path.join(boxlib.REPO, "tools", "box", "box.py")
+ANSIBLE = os.path.join(os.path.dirname(sys.executable), "ansible")
+OWNER = "bench"
+
+# the survey as the VM playbooks asked it before one call answered both: the baseline of the same run
+TWO_CALLS = """---
+- name: Survey the hypervisors, two module runs per node
+  hosts: hypervisors
+  gather_facts: false
+  ignore_unreachable: true
+  tasks:
+    - name: What the node offers
+      cloud1.iaas.node_info:
+        disk_dir: "{{ cloud1_disk_dir | default('/var/lib/cloud1/images') }}"
+      register: cloud1_node
+    - name: The node's VMs
+      cloud1.iaas.vm_info:
+      register: cloud1_node_vms
+"""
+
+
+def must(ok, what):
+    if not ok:
+        sys.exit("scale: %s" % what)
+
+
+def timed_playbook(path, extra=None, check_mode=False):
+    """Seconds of one run of the playbook at ``path``; exits with its output when it fails."""
+    cmd = [boxlib.ANSIBLE_PLAYBOOK, "-i", boxlib.INVENTORY, path]
+    for key, value in (extra or {}).items():
+        cmd += ["-e", json.dumps({key: value})]
+    if check_mode:
+        cmd.append("--check")
+    env = dict(os.environ, ANSIBLE_NOCOLOR="1")
+    t0 = time.monotonic()
+    res = subprocess.run(cmd, cwd=boxlib.REPO, env=env, capture_output=True, text=True, timeout=7200, check=False)
+    took = time.monotonic() - t0
+    tail = (res.stdout + res.stderr)[-3000:]
+    must(res.returncode == 0, "%s failed (rc %d):\n%s" % (os.path.basename(path), res.returncode, tail))
+    return took, res.stdout
+
+
+def changed_in_recap(out):
+    """{host: changed count} from a run's PLAY RECAP."""
+    return {host: int(n) for host, n in re.findall(r"^(\S+)\s+: ok=\d+\s+changed=(\d+)", out, re.M)}
+
+
+def playbook(name):
+    return os.path.join(boxlib.REPO, "playbooks", name)
+
+
+def stopped_vms(count, state):
+    """``count`` stopped VMs on every node (the collection's vm module, all nodes at once), or (``state``
+    absent) the ones an earlier call defined."""
+    v = boxlib.box_vars()
+    for i in range(count):
+        fields = (i, OWNER, v["cloud1_base_image"], v["cloud1_image_dir"], v["cloud1_disk_dir"], state)
+        args = ("name=scale-{{ inventory_hostname }}-%d owner=%s image=%s image_dir=%s disk_dir=%s bridge=br0 "
+                "memory_mib=128 state=%s" % fields)
+        res = subprocess.run([ANSIBLE, "-i", boxlib.INVENTORY, "hypervisors", "-m", "cloud1.iaas.vm", "-a", args],
+                             cwd=boxlib.REPO, capture_output=True, text=True, timeout=1800, check=False)
+        must(res.returncode == 0,
+             "vm state=%s on every node failed:\n%s" % (state, (res.stdout + res.stderr)[-3000:]))
+
+
+def measure(nodes, stopped, rounds, two_calls):
+    row = {}
+    stopped_vms(stopped, "stopped")
+    doms = boxlib.domains()
+    counts = {node: len([d for d in names if d.startswith("scale-")]) for node, names in doms.items()}
+    must(len(counts) == nodes and set(counts.values()) == {stopped},
+         "expected %d stopped VMs on each of %d nodes, found %s" % (stopped, nodes, counts))
+    request = {"vm": "scalecheck", "owner": OWNER, "memory": 256, "disk": 3, "cpu": 1, "os": "debian", "io": "low"}
+    runs = {"survey": lambda: timed_playbook(playbook("survey.yml")),
+            "survey 2 calls": lambda: timed_playbook(two_calls),
+            "createvm --check": lambda: timed_playbook(playbook("createvm.yml"), request, check_mode=True),
+            "status": lambda: timed_playbook(playbook("status.yml"))}
+    for figure, run in runs.items():
+        row[figure] = best_of(rounds, run)[0]
+    stopped_vms(stopped, "absent")
+    return row
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n", maxsplit=1)[0])
+    ap.add_argument("--nodes", default="6,12,30", help="node counts, ascending (default 6,12,30)")
+    ap.add_argument("--stopped", default="0,2", help="stopped VMs per node (default 0,2)")
+    ap.add_argument("--rounds", type=int, default=3, help="timed runs of each figure, the best kept (default 3)")
+    args = ap.parse_args()
+    counts = sorted(int(n) for n in args.nodes.split(","))
+    stopped = sorted(int(n) for n in args.stopped.split(","))
+    table = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        two_calls = os.path.join(tmp, "survey-two-calls.yml")
+        with open(two_calls, "w") as handle:
+            handle.write(TWO_CALLS)
+        for n in counts:
+            t0 = time.monotonic()
+            res = subprocess.run([sys.executable, BOX, "up", "--nodes", str(n)], cwd=boxlib.REPO, check=False)
+            must(res.returncode == 0, "box up --nodes %d failed" % n)
+            up = time.monotonic() - t0
+            first = timed_playbook(playbook("site.yml"))[0]
+            again, out = timed_playbook(playbook("site.yml"))
+            changed = {h: c for h, c in changed_in_recap(out).items() if c}
+            must(not changed, "site.yml's second run on %d nodes changed something: %s" % (n, changed))
+            boxlib.log("%d nodes: box up %.0f s, site.yml %.0f s, again %.0f s (no change)" % (n, up, first, again))
+            for k in stopped:
+                row = {"box up": up, "site first": first, "site again": again}
+                row.update(measure(n, k, args.rounds, two_calls))
+                table[(n, k)] = row
+                boxlib.log("%d nodes, %d stopped VMs each: %s" % (
+                    n, k, ", ".join("%s %.1f s" % kv for kv in row.items())))
+    figures = ["site again", "survey", "survey 2 calls", "createvm --check", "status"]
+    print("\n%-7s %-8s %s" % ("nodes", "stopped", " ".join("%16s" % f for f in ["box up", "site first"] + figures)))
+    for (n, k), row in sorted(table.items()):
+        print("%-7d %-8d %s" % (n, k, " ".join("%15.1fs" % row[f] for f in ["box up", "site first"] + figures)))
+    lo, hi = counts[0], counts[-1]
+    print("\nratio %d nodes / %d nodes (target <= 2.0):" % (hi, lo))
+    for k in stopped:
+        print("  %d stopped VMs per node: %s" % (k, ", ".join(
+            "%s %.2f" % (f, table[(hi, k)][f] / table[(lo, k)][f]) for f in figures)))
+    print("survey in one call / in two calls (the baseline):")
+    for (n, k), row in sorted(table.items()):
+        print("  %d nodes, %d stopped each: %.2f" % (n, k, row["survey"] / row["survey 2 calls"]))
+
+
+if __name__ == "__main__":
+    main()
