@@ -66,7 +66,9 @@ tier_sanity() {
 }
 
 tier_integration() {
-  python -m pytest -q -p no:cacheprovider --junitxml="$out/integration.xml" tests/integration
+  # one worker per core (pytest-xdist); a test file stays on one worker, so a module's fixtures (the console's
+  # server and browser) start once
+  python -m pytest -q -p no:cacheprovider -n auto --dist loadfile --junitxml="$out/integration.xml" tests/integration
   local rc=$?
   count_junit "$out/integration.xml"
   return $rc
