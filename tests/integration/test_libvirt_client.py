@@ -111,3 +111,26 @@ def test_a_disk_deleted_while_its_neighbours_are_read_is_left_out(conn):
         storage.pool_for_dir = real_pool_for_dir
     with pytest.raises(libvirt.libvirtError):   # the stale handle really fails: the skip above was exercised
         storage.volume_info(listed[[v.name() for v in listed].index("child2.qcow2")])
+
+
+def test_bulk_description_equals_one_domain_at_a_time():
+    """describe_all (one bulk state/block call) describes every domain as describe does one by one, in every
+    state (the test driver's bulk record has no block group: the sizes then come from blockInfo)."""
+    with LibvirtClient("test:///default") as c:
+        c.lookup("test").suspend()
+        try:
+            bulk = {dom.name: info for dom, info in c.describe_all()}
+            single = {dom.name: dom.describe() for dom in c.domains()}
+        finally:
+            c.lookup("test").resume()
+    assert bulk == single and bulk["test"]["state"] == "paused"
+    assert bulk["test"]["disks"][0]["capacity"] > 0
+
+
+def test_block_sizes_from_a_qemu_bulk_record():
+    """A record as QEMU's driver gives it for a stopped domain (read on the box): its disks sized by target."""
+    from ansible_collections.cloud1.iaas.plugins.module_utils.virt.client import _block_sizes
+    record = {"state.state": 5, "state.reason": 3, "block.count": 2, "block.0.name": "vda",
+              "block.0.allocation": 7614464, "block.0.capacity": 3221225472, "block.1.name": "sda"}
+    assert _block_sizes(record) == {"vda": (3221225472, 7614464)}   # sda (a CD-ROM, no medium): not sized
+    assert _block_sizes({"state.state": 1}) == {}

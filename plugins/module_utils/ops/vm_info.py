@@ -19,7 +19,7 @@ def read_vms(client, name=None, owner=None):
         found = client.find(name)
         described = [(found, found.describe())] if found is not None else []
     else:
-        described = client.each_domain(lambda d: d.describe())
+        described = client.describe_all()
     vms = []
     for _dom, vm in described:
         if owner and vm["metadata"].get("owner") != owner:
