@@ -157,6 +157,16 @@ def test_build_has_video_agent_channel_and_tcg_safe_cpu():
     assert kvm.find("cpu").get("mode") == "host-model" and kvm.get("type") == "kvm"
 
 
+def test_tcg_guests_get_a_bounded_translation_cache():
+    """Under TCG QEMU's own translation cache is 1 GiB per guest: the domain bounds it (make stress: 20 guests of
+    256 MiB on one node were killed by its memory limit); kvm domains have none, and 0 leaves QEMU's default."""
+    tcg = ET.fromstring(domain.build_domain(SPEC)).find("features/tcg/tb-cache")
+    assert tcg is not None and tcg.get("unit") == "MiB" and int(tcg.text) == domain.TCG_TB_CACHE_MIB
+    assert ET.fromstring(domain.build_domain(dict(SPEC, tcg_tb_cache_mib=128))).find("features/tcg/tb-cache").text == "128"
+    assert ET.fromstring(domain.build_domain(dict(SPEC, domain_type="kvm"))).find("features/tcg") is None
+    assert ET.fromstring(domain.build_domain(dict(SPEC, tcg_tb_cache_mib=0))).find("features/tcg") is None
+
+
 def test_build_is_deterministic_so_reruns_change_nothing():
     assert domain.build_domain(SPEC) == domain.build_domain(dict(SPEC))
     assert domain.stable_mac("a") == domain.stable_mac("a") != domain.stable_mac("b")
