@@ -159,11 +159,14 @@ class Pool:
                 and not (lease["state"] == CREATING and (lease["expires"] or 0) > now)]
 
     def allocate(self, vm, owner=None, requested=None, dry_run=False, node=None, holder=None, takeover=None,
-                 ttl=DEFAULT_RESERVATION_TTL, sizes=None):
+                 ttl=DEFAULT_RESERVATION_TTL, sizes=None, choose_node=None):
         """Lease an address to ``vm`` (the requested one, or the first free); return (ip, changed).
 
         With ``holder`` the lease is the name's reservation for a creation run (see the module docstring);
         ``sizes`` ({vcpus, memory_mib}) let concurrent placements count the creation on its node.
+        ``choose_node(leases, now)``, for a new lease without ``node``: the node is chosen inside the write
+        transaction, seeing every reservation taken before it (runs started together each see the others'
+        choices instead of all choosing from the same survey); it may raise to refuse.
         ``dry_run`` answers which address it would be and writes nothing (check mode)."""
         if not vm:
             raise InvalidInput("a lease needs the VM's name")
@@ -183,6 +186,10 @@ class Pool:
                     # (a takeover keeps the sizes the reservation was made with)
                 else:
                     ip, changed = self._choose(conn, wanted), True
+                    if choose_node is not None and not node:
+                        rows = conn.execute("SELECT %s FROM leases WHERE subnet = ?" % ", ".join(FIELDS),
+                                            (self.subnet,)).fetchall()
+                        node = choose_node([dict(zip(FIELDS, r)) for r in rows], now)
                     sizes = sizes or {}
                     sql = ("INSERT INTO leases (subnet, ip, vm, owner, created, node, state, holder, expires, updated, "
                            "vcpus, memory_mib) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",

@@ -201,3 +201,51 @@ def test_concurrent_runs_for_one_name_exactly_one_wins(tmp_path):
         answers = workers.map(_reserve, [(db, "run-%d" % i) for i in range(8)])
     winners = [a for a in answers if "being created" not in a]
     assert len(winners) == 1 and len(Pool(db, "10.77.0.0/24").leases()) == 1
+
+
+# -- placement inside the reservation's transaction (ip_lease place=) ----------------------------------------
+
+NODES = {"node%d" % i: {"cpus": 2, "memory_mib": 8035, "vcpus_allocated": 0, "memory_allocated_mib": 0,
+                        "disk_free_gib": 100.0, "arch": "x86_64"} for i in range(3)}
+
+
+def _lease_placed(args):
+    from ansible_collections.cloud1.iaas.plugins.module_utils.ops import ip_lease
+    db, name = args
+    params = dict(db=db, subnet="10.77.0.0/24", range_start=None, range_end=None, gateway="10.77.0.1", exclude=[],
+                  in_use=[], vm=name, owner="stress", address=None, node=None, holder="run-" + name, takeover=None,
+                  ttl=3600, vcpus=1, memory_mib=256, older_than=None, state="present",
+                  place={"nodes": NODES, "existing": [], "request": {"vcpus": 1, "memory_mib": 256, "io": "medium"}})
+    try:
+        return ip_lease.ensure(params)["node"]
+    except InvalidInput as exc:
+        return exc.message
+
+
+def test_runs_started_together_spread_out_when_placed_with_the_reservation(tmp_path):
+    """20 runs that surveyed the same empty cluster: each places inside the lease transaction, seeing the
+    reservations taken before it, so they spread over the nodes (make stress put all 20 on one node when each
+    placed from its survey alone)."""
+    db = str(tmp_path / "leases.db")
+    Pool(db, "10.77.0.0/24").leases()
+    with multiprocessing.get_context("fork").Pool(8) as workers:
+        nodes = workers.map(_lease_placed, [(db, "stress%02d" % i) for i in range(20)])
+    counts = {n: nodes.count(n) for n in set(nodes)}
+    assert set(counts) == set(NODES) and max(counts.values()) - min(counts.values()) <= 1, counts
+    rows = Pool(db, "10.77.0.0/24").leases()
+    assert sorted(r["node"] for r in rows) == sorted(nodes) and {r["state"] for r in rows} == {"creating"}
+
+
+def test_no_node_left_refuses_the_reservation_and_writes_nothing(tmp_path):
+    from ansible_collections.cloud1.iaas.plugins.module_utils.ops import ip_lease
+    db = str(tmp_path / "leases.db")
+    full = {"node0": dict(NODES["node0"], memory_mib=1024)}   # all of it reserved for the node itself
+    params = dict(db=db, subnet="10.77.0.0/24", range_start=None, range_end=None, gateway="10.77.0.1", exclude=[],
+                  in_use=[], vm="big", owner="alice", address=None, node=None, holder="run-1", takeover=None,
+                  ttl=3600, vcpus=1, memory_mib=4096, older_than=None, state="present",
+                  place={"nodes": full, "existing": [], "request": {"vcpus": 1, "memory_mib": 4096}})
+    with pytest.raises(InvalidInput, match="no node can take the VM now"):
+        ip_lease.ensure(params)
+    assert Pool(db, "10.77.0.0/24").leases() == []
+    with pytest.raises(InvalidInput, match="place needs nodes"):
+        ip_lease.ensure(dict(params, place={"request": {}}))
