@@ -19,6 +19,7 @@ Phases (run in this order by extensions/molecule/monitoring/verify.yml):
 
 import json
 import os
+import re
 import sys
 import tempfile
 import time
@@ -123,6 +124,9 @@ def burn():
                  "its reasons for node1 come from Ganglia's live load: %s" % reason)
     boxlib.check("would go to %s" % (decision or {}).get("node") in out and "NODE" in out and "STATE" in out,
                  "loadbalance.yml prints the load table and the node the VM would get")
+    age = re.search(r"live load from gmetad on \S+: (\d+) of (\d+) nodes live, the view (\d+) s old", " ".join(out.split()))
+    boxlib.check(age is not None and int(age.group(3)) < 60,
+                 "loadbalance.yml says how old gmetad's view is: %s" % (age.group(0) if age else out[-600:]))
     with tempfile.TemporaryDirectory() as tmp:
         path = os.path.join(tmp, "plan.json")
         batch = [{"vm": "lb2", "cpu": 1, "memory": 256}, {"vm": "lb3", "cpu": 1, "memory": 256}]

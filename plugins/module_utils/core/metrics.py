@@ -186,6 +186,13 @@ def live_view(parsed, cluster=None):
     return {"nodes": nodes, "vms": vms}
 
 
+def view_age(entries):
+    """How old a live view is, in seconds: the largest ``tn`` (seconds since the host last reported) of its live
+    entries; None when none is live (a view of dead hosts has no age that placement could trust)."""
+    ages = [int(e["tn"]) for e in entries.values() if e.get("alive") and e.get("tn") is not None]
+    return max(ages) if ages else None
+
+
 # ---------------------------------------------------------------------------- the per-VM collector
 
 def vm_rates(prev, cur):

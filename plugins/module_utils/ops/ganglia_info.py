@@ -65,7 +65,7 @@ def ensure(params, check_mode=False):
     view = metrics.live_view(parsed, params["cluster"])
     hosts = metrics.hosts_of(parsed, params["cluster"])
     result = {"changed": False, "reachable": True, "cluster": params["cluster"], "nodes": view["nodes"],
-              "vms": view["vms"]}
+              "vms": view["vms"], "age": metrics.view_age(view["nodes"])}
     if params.get("nodes") is not None:   # the inventory's hypervisors: those Ganglia has never heard of
         result["unknown"] = sorted(set(params["nodes"]) - set(view["nodes"]))
     if params.get("node") and params["node"] not in view["nodes"]:

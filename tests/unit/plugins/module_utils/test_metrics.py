@@ -51,6 +51,15 @@ def test_ganglias_rule_a_host_silent_for_more_than_4_tmax_is_dead():
     assert "81 s" in hosts["node2"]["why"] and "80 s" in hosts["node2"]["why"]
 
 
+def test_a_views_age_is_its_oldest_live_report_and_dead_hosts_do_not_count():
+    parsed = metrics.parse_gmetad(doc(host_xml("node1", tn=3), host_xml("node2", tn=81), host_xml("node3", 12, 30)))
+    nodes = metrics.live_view(parsed)["nodes"]
+    assert metrics.view_age(nodes) == 12   # node2 (81 s, dead by Ganglia's rule) is left out
+    dead = metrics.live_view(metrics.parse_gmetad(doc(host_xml("node2", tn=81))))["nodes"]
+    assert metrics.view_age(dead) is None
+    assert metrics.view_age({}) is None
+
+
 def test_node_load_from_gmond_metrics():
     view = metrics.live_view(metrics.parse_gmetad(doc(host_xml("node1", 5, metrics_xml=NODE_METRICS))))
     n1 = view["nodes"]["node1"]
