@@ -73,3 +73,17 @@ def test_bad_settings_are_refused_before_anything_is_read(task, tmp_path):
     res = task("cloud1.iaas.balancer_cycle", {"db": str(tmp_path / "b.db"), "port": 1, "allocations": {}, "vms": [],
                                               "settings": {"high": 99}})
     assert res["failed"] and "levels must rise" in res["msg"] and not os.path.exists(str(tmp_path / "b.db"))
+
+
+def test_a_deleted_vms_pending_proposal_is_withdrawn_by_the_next_cycle(task, gmetad, tmp_path):
+    db = str(tmp_path / "balancer.db")
+    (grow,) = cycle(task, gmetad, db)["proposals"]
+    # mon1 deleted: node1 answered the survey without it (gmetad still has its last figures)
+    args = {"db": db, "host": "127.0.0.1", "port": gmetad, "allocations": ALLOCATIONS, "vms": []}
+    after = task("cloud1.iaas.balancer_cycle", args)
+    assert after["proposals"] == [] and after["to_carry_out"] == []
+    (withdrawn,) = task("cloud1.iaas.balancer_proposals", {"db": db})["proposals"]
+    assert withdrawn["id"] == grow["id"] and withdrawn["status"] == "expired"
+    assert "mon1 is no longer on node1" in withdrawn["outcome"]
+    refused = task("cloud1.iaas.balancer_proposals", {"db": db, "operation": "approve", "id": grow["id"]})
+    assert refused["failed"] and "expired, not pending" in refused["msg"]

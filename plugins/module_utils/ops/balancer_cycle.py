@@ -41,8 +41,10 @@ def ensure(params, check_mode=False, now=None):
         if check_mode:
             return {"changed": bool(result["proposals"]), "proposals": result["proposals"], "to_carry_out": [],
                     "pending": pending, "judged": sorted(view["vms"])}
+        # the VMs the survey found, on the nodes that answered it: proposals for VMs deleted since are withdrawn
+        seen = {"nodes": sorted(allocations), "vms": sorted({vm["name"] for vm in params["vms"]})}
         stored = store.record_cycle(result["state"], result["proposals"], now, params["expire_after"],
-                                    params["stale_after"])
+                                    params["stale_after"], seen=seen)
         to_carry_out = store.claim(now)   # this run carries them out; no other run will
     return {"changed": bool(stored or to_carry_out), "proposals": stored, "pending": pending,
             "judged": sorted(view["vms"]), "to_carry_out": to_carry_out}

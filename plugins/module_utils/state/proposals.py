@@ -97,12 +97,18 @@ class Store(SqliteStore):
             conn.close()
         return (json.loads(row[0]) if row else None), sorted(set(keys))
 
-    def record_cycle(self, state, proposals, now, expire_after=None, stale_after=None):
+    def record_cycle(self, state, proposals, now, expire_after=None, stale_after=None, seen=None):
         """Keep the cycle's new policy state and its proposals in one transaction; pending proposals older
         than ``expire_after`` seconds expire; a proposal claimed longer than ``stale_after`` seconds ago with no
-        outcome recorded failed (the run carrying it out stopped). Returns the stored proposals of this cycle."""
+        outcome recorded failed (the run carrying it out stopped). ``seen``: {"nodes": the nodes whose VMs the
+        survey read, "vms": the names of the VMs it found on them}: a proposal not yet carried out (pending,
+        approved or forced) whose VM is on none of them while its node answered was made for a VM since deleted,
+        and expires saying so (a node that did not answer keeps its VMs' proposals: they may still be there).
+        Returns the stored proposals of this cycle."""
         stored = []
         with self._transaction() as conn:
+            if seen is not None:
+                self._withdraw_gone(conn, set(seen.get("nodes") or ()), set(seen.get("vms") or ()), now)
             conn.execute("INSERT INTO policy_state (id, state, updated) VALUES (1, ?, ?) "
                          "ON CONFLICT(id) DO UPDATE SET state = excluded.state, updated = excluded.updated",
                          (json.dumps(state, sort_keys=True), now))
@@ -122,6 +128,17 @@ class Store(SqliteStore):
                      FORCED if p.get("forced") else PENDING, now, now))
                 stored.append(cur.lastrowid)
         return [self.get(i) for i in stored]
+
+    @staticmethod
+    def _withdraw_gone(conn, nodes, vms, now):
+        marks = ", ".join("?" * 3)
+        rows = conn.execute("SELECT id, subject, node FROM proposals WHERE status IN (%s)" % marks,
+                            (PENDING, APPROVED, FORCED)).fetchall()
+        for pid, subject, node in rows:
+            if subject not in vms and node in nodes:
+                conn.execute("UPDATE proposals SET status = ?, outcome = ?, updated = ? WHERE id = ?",
+                             (EXPIRED, "withdrawn: %s is no longer on %s nor on any node that answered (deleted)"
+                              % (subject, node), now, pid))
 
     # -- proposals -------------------------------------------------------------------------------
 

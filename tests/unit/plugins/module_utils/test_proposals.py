@@ -75,6 +75,27 @@ def test_unanswered_proposals_expire(tmp_path):
     assert store.load()[1] == []
 
 
+def test_proposals_of_a_deleted_vm_are_withdrawn_and_a_silent_nodes_are_kept(tmp_path):
+    store = Store(str(tmp_path / "b.db"))
+    other = dict(GROW, key="vm:app1:disk:up", subject="app1", node="node3")
+    grow, move, app = store.record_cycle({}, [GROW, MOVE, other], 10.0)
+    done = store.record_cycle({}, [dict(GROW, key="vm:web2:disk:up", subject="web2")], 11.0)[0]
+    store.answer(done["id"], True, "alice", 12.0)
+    store.outcome(done["id"], True, "grown", 12.0)
+    # web1 and db1 are gone from node1, which answered; node3 (app1's) did not answer the survey
+    store.record_cycle({}, [], 20.0, seen={"nodes": ["node1", "node2"], "vms": ["web2", "other"]})
+    for p in (grow, move):
+        after = store.get(p["id"])
+        assert after["status"] == "expired" and "%s is no longer on node1" % p["subject"] in after["outcome"]
+    assert store.get(app["id"])["status"] == "pending"
+    assert store.get(done["id"])["status"] == "done"       # what was carried out keeps its outcome
+    assert store.load()[1] == ["vm:app1:disk:up"]
+    # a VM that moved (to node2) keeps its proposal
+    (moved,) = store.record_cycle({}, [dict(GROW, key="vm:web3:disk:up", subject="web3")], 30.0)
+    store.record_cycle({}, [], 31.0, seen={"nodes": ["node1", "node2"], "vms": ["web3"]})
+    assert store.get(moved["id"])["status"] == "pending"
+
+
 def test_cycle_store_cycle_a_pending_proposal_is_not_raised_twice(tmp_path):
     store = Store(str(tmp_path / "b.db"))
     allocations = {n: {"cpus": 4, "memory_mib": 16384, "vcpus_allocated": 2, "memory_allocated_mib": 1024}
