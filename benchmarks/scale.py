@@ -6,6 +6,9 @@ For each node count (ascending; the box grows, the nodes it had stay converged):
   box up         tools/box/box.py up --nodes N
   site first     site.yml on the grown box (converges the new nodes; shown, not compared)
   site again     site.yml once more: the no-change run (its recap must report changed=0 on every node)
+  site ctl CPU   the controller's CPU seconds in that run (ansible-playbook, its workers, ssh): the part that
+                 grows with the node count on a real cluster, where every node's own work runs on its own CPUs
+                 (here all the nodes share this machine's cores, so the wall time grows with their sum)
 then for each count of stopped VMs per node (defined with the collection's vm module on every node at once):
   survey         playbooks/survey.yml (one node_info run per node: facts and VMs)
   survey 2 calls the survey as it was (node_info and vm_info, two module runs per node): the baseline
@@ -23,6 +26,7 @@ import argparse
 import json
 import os
 import re
+import resource
 import subprocess
 import sys
 import tempfile
@@ -56,6 +60,14 @@ TWO_CALLS = """---
 def must(ok, what):
     if not ok:
         sys.exit("scale: %s" % what)
+
+
+def controller_cpu():
+    """CPU seconds (user and system) the finished child processes of this benchmark used: the controller's
+    share of a run (ansible-playbook and its workers, ssh), apart from the nodes' (their modules run in the
+    nodes' containers, which are no children of it)."""
+    use = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return use.ru_utime + use.ru_stime
 
 
 def timed_playbook(path, extra=None, check_mode=False):
@@ -134,17 +146,20 @@ def main():
             must(res.returncode == 0, "box up --nodes %d failed" % n)
             up = time.monotonic() - t0
             first = timed_playbook(playbook("site.yml"))[0]
+            cpu0 = controller_cpu()
             again, out = timed_playbook(playbook("site.yml"))
+            again_cpu = controller_cpu() - cpu0
             changed = {h: c for h, c in changed_in_recap(out).items() if c}
             must(not changed, "site.yml's second run on %d nodes changed something: %s" % (n, changed))
-            boxlib.log("%d nodes: box up %.0f s, site.yml %.0f s, again %.0f s (no change)" % (n, up, first, again))
+            boxlib.log("%d nodes: box up %.0f s, site.yml %.0f s, again %.0f s (no change; controller CPU %.0f s)"
+                       % (n, up, first, again, again_cpu))
             for k in stopped:
-                row = {"box up": up, "site first": first, "site again": again}
+                row = {"box up": up, "site first": first, "site again": again, "site ctl CPU": again_cpu}
                 row.update(measure(n, k, args.rounds, two_calls))
                 table[(n, k)] = row
                 boxlib.log("%d nodes, %d stopped VMs each: %s" % (
                     n, k, ", ".join("%s %.1f s" % kv for kv in row.items())))
-    figures = ["site again", "survey", "survey 2 calls", "createvm --check", "status"]
+    figures = ["site again", "site ctl CPU", "survey", "survey 2 calls", "createvm --check", "status"]
     print("\n%-7s %-8s %s" % ("nodes", "stopped", " ".join("%16s" % f for f in ["box up", "site first"] + figures)))
     for (n, k), row in sorted(table.items()):
         print("%-7d %-8d %s" % (n, k, " ".join("%15.1fs" % row[f] for f in ["box up", "site first"] + figures)))
