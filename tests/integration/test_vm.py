@@ -256,6 +256,24 @@ def test_host_keys_come_only_through_the_agent(conn, monkeypatch):
     assert "hostkeys" not in LibvirtClient("test:///default", conn=conn).lookup("web1").describe()["metadata"]
 
 
+def test_a_guest_that_stops_while_its_keys_are_awaited_fails_the_wait_at_once(conn, monkeypatch):
+    """A guest that crashes or powers off during its boot ends vm_hostkeys' wait with its state and where its
+    serial console is, not the wait's timeout (createvm reads the keys before it waits for SSH)."""
+    import threading
+    from ansible_collections.cloud1.iaas.plugins.module_utils.ops import vm_hostkeys
+    monkeypatch.setattr(vm_hostkeys, "LibvirtClient", lambda uri: LibvirtClient(uri, conn=conn))
+    vm.ensure(NEW, conn=conn)
+    stop = threading.Timer(1.0, lambda: conn.lookupByName("web1").destroy())
+    stop.start()
+    try:
+        with pytest.raises(errors.OperationFailed, match="web1 is shutoff while its host keys were awaited: the "
+                                                         "guest stopped during its boot; its serial console "
+                                                         r"\(/var/log/libvirt/qemu/web1-serial.log"):
+            vm_hostkeys.ensure(dict(uri="test:///default", name="web1", timeout=600))
+    finally:
+        stop.join()
+
+
 def test_smbios_settings_for_an_image_that_reads_them(conn, tmp_path):
     """inject=auto hands a new VM's settings to an image with the first-boot marker as SMBIOS strings in its
     definition (the test driver keeps the XML as libvirt would give it to QEMU); without the marker, inject=smbios

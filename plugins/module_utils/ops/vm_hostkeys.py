@@ -7,7 +7,7 @@ change is accepted explicitly."""
 
 from __future__ import annotations
 
-from ansible_collections.cloud1.iaas.plugins.module_utils.core import hostkeys, rules, tenancy
+from ansible_collections.cloud1.iaas.plugins.module_utils.core import domain, hostkeys, rules, tenancy
 from ansible_collections.cloud1.iaas.plugins.module_utils.errors import InvalidInput, OperationFailed
 from ansible_collections.cloud1.iaas.plugins.module_utils.ops.actions import ActionLog
 from ansible_collections.cloud1.iaas.plugins.module_utils.ops.entry import vm_argument_spec
@@ -29,6 +29,11 @@ def read_keys(dom, timeout):
     access = GuestAccess(dom, method="agent", timeout=30)
 
     def probe():
+        state = dom.state()
+        if not rules.is_executing(state):   # it crashed or powered off while booting: no use waiting on
+            raise OperationFailed("%s is %s while its host keys were awaited: the guest stopped during its "
+                                  "boot; its serial console (%s on its node) says why"
+                                  % (dom.name, state, domain.serial_log_path(dom.name)))
         if not access.agent_available():
             return False, "qemu-guest-agent does not answer (%s)" % access.agent_error
         rc, out, err = access.run(["/bin/sh", "-c", READ])
