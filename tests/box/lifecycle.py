@@ -434,6 +434,41 @@ def rescue():
     boxlib.check(boxlib.vm_state("fail1")[1] == "absent" and "fail1.qcow2" not in boxlib.disks() and
                  lease_of("fail1") is None, "no domain, no disk and no lease of fail1 is left")
     boxlib.check(after == before, "the cluster (domains, disks, leases) is as it was before the request")
+    crash(before)
+
+
+def crash(before):
+    """A guest that stops during its first boot (destroyed here once it runs: a crash as QEMU's end) fails the
+    run when its host keys are awaited, not after the SSH timeout, and the run takes back all it made."""
+    t0 = time.monotonic()
+    proc = _createvm("crash1", ["-e", "ssh_timeout=600"])
+    stopped = None
+    for _poll in range(1200):
+        for node, uri in sorted(boxlib.node_uris().items()):
+            conn = libvirt.open(uri)
+            try:
+                dom = conn.lookupByName("crash1")
+                if dom.isActive():
+                    dom.destroy()
+                    stopped = node
+            except libvirt.libvirtError:
+                pass
+            finally:
+                conn.close()
+        if stopped or proc.poll() is not None:
+            break
+        time.sleep(0.5)
+    out = proc.communicate(timeout=900)[0]
+    took = time.monotonic() - t0
+    flat = " ".join(out.split())
+    boxlib.check(stopped is not None and proc.returncode != 0 and "crash1 is shutoff" in flat
+                 and "removed what this run created" in flat,
+                 "crash1 stopped during its boot on %s: createvm fails saying so and removes what it made, in %.0f s "
+                 "of a 600 s SSH timeout" % (stopped, took))
+    if proc.returncode == 0 or "crash1 is shutoff" not in flat:
+        print(out[-3000:])
+    boxlib.check(boxlib.vm_state("crash1")[1] == "absent" and lease_of("crash1") is None
+                 and boxlib.cluster_state() == before, "no domain, disk or lease of crash1 is left")
 
 
 if __name__ == "__main__":
