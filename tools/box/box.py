@@ -587,6 +587,40 @@ def cleanup_node(name):
         run(["ip", "link", "del", veth_name(name)], check=False)
 
 
+# Every node boots its own systemd (and journald, udev, ...) as root, and all of the host's root processes share
+# one inotify budget: fs.inotify.max_user_instances is 128 by default, which about 13 nodes exhaust (the 14th's
+# systemd stops with "Failed to create control group inotify object: Too many open files"). up raises the
+# limits for its node count (never lowers them) and keeps the values it found; down puts them back.
+HOST_LIMITS = {  # sysctl file: (a floor for the host's own use, per node)
+    "/proc/sys/fs/inotify/max_user_instances": (128, 64),
+    "/proc/sys/fs/inotify/max_user_watches": (65536, 8192),
+}
+
+
+def size_host_limits(n, state):
+    saved = state.setdefault("host_limits", {})
+    for path, (floor, per_node) in sorted(HOST_LIMITS.items()):
+        with open(path) as f:
+            current = int(f.read())
+        want = floor + per_node * n
+        if current < want:
+            saved.setdefault(path, current)
+            with open(path, "w") as f:
+                f.write("%d\n" % want)
+            log("%s: %d -> %d for %d nodes (box down restores %d)" % (path, current, want, n, saved[path]))
+    save_state(state)
+
+
+def restore_host_limits(state):
+    for path, value in sorted(state.pop("host_limits", {}).items()):
+        try:
+            with open(path, "w") as f:
+                f.write("%d\n" % value)
+            log("%s restored to %d" % (path, value))
+        except OSError as exc:
+            log("could not restore %s to %d: %s" % (path, value, exc))
+
+
 def cmd_up(args):
     require_root()
     require_tools("systemd-nspawn", "ssh-keygen", "ip", "mount")
@@ -604,6 +638,7 @@ def cmd_up(args):
             stop_node(name)
             cleanup_node(name)
             shutil.rmtree(node_dir(name), ignore_errors=True)
+    size_host_limits(n, state)
     ensure_bridge()
     ensure_proxy()
     ensure_lxcfs()
@@ -670,6 +705,7 @@ def cmd_down(args):
         run(["ip", "link", "del", BRIDGE], check=False)
     stop_proxy()
     shutil.rmtree(os.path.join(STATE, "nodes"), ignore_errors=True)
+    restore_host_limits(state)
     state["nodes"] = []
     if os.path.isdir(STATE):
         save_state(state)
