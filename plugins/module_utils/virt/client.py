@@ -237,10 +237,11 @@ class LibvirtClient:
     def domains(self):
         return [Domain(self, d) for d in self._call("list domains", self._conn.listAllDomains, 0)]
 
-    def each_domain(self, read):
-        """``(domain, read(domain))`` for every domain of the node, leaving out a domain that vanished while
-        it was being read (another run deleting or migrating it away): a listing is a moment, not a lock."""
-        for dom in self.domains():
+    def each_domain(self, read, domains=None):
+        """``(domain, read(domain))`` for every domain of the node (or of ``domains``, Domain objects of one
+        listing), leaving out a domain that vanished while it was being read (another run deleting or migrating it
+        away): a listing is a moment, not a lock."""
+        for dom in self.domains() if domains is None else domains:
             try:
                 value = read(dom)
             except OperationFailed as exc:
@@ -267,8 +268,10 @@ class LibvirtClient:
         groups = _flags((True, "VIR_DOMAIN_STATS_STATE"), (True, "VIR_DOMAIN_STATS_BLOCK"))
         records = self._call("read the state and disk sizes of the domains", self._conn.getAllDomainStats,
                              groups, 0)
+        # the bulk call's own records name the domains: no second listing
         bulk = {dom.name(): stats for dom, stats in records}
-        return list(self.each_domain(lambda d: d.describe(config=config, stats=bulk.get(d.name))))
+        return list(self.each_domain(lambda d: d.describe(config=config, stats=bulk.get(d.name)),
+                                     domains=[Domain(self, dom) for dom, _stats in records]))
 
     def define(self, xml, what=None):
         """Define (or redefine) a domain from its XML; returns it."""
@@ -321,9 +324,12 @@ class Domain:
     def is_persistent(self):
         return bool(self._call("ask whether it is defined:", self._dom.isPersistent))
 
-    def xml(self, inactive=False, secure=False):
-        """The domain XML: the running one, or (``inactive``) the persistent definition the next boot uses."""
-        flags = _flags((inactive and self.is_persistent(), "VIR_DOMAIN_XML_INACTIVE"),
+    def xml(self, inactive=False, secure=False, persistent=None):
+        """The domain XML: the running one, or (``inactive``) the persistent definition the next boot uses.
+        ``persistent``: whether it is defined, when the caller has asked already."""
+        if inactive and persistent is None:
+            persistent = self.is_persistent()
+        flags = _flags((inactive and persistent, "VIR_DOMAIN_XML_INACTIVE"),
                        (secure, "VIR_DOMAIN_XML_SECURE"))
         return self._call("read the XML of", self._dom.XMLDesc, flags)
 
@@ -332,10 +338,11 @@ class Domain:
         ``config=True`` reads the persistent configuration (what the next boot uses). ``stats``: this domain's
         record of a bulk statistics call with the state and block groups (:meth:`LibvirtClient.describe_all`),
         which then gives the state and the disk sizes instead of a call for each."""
-        info = parse_domain(self.xml(inactive=config))
+        persistent = self.is_persistent()
+        info = parse_domain(self.xml(inactive=config, persistent=persistent))
         info["state"] = (STATES.get(stats["state.state"], "unknown") if stats and "state.state" in stats
                          else self.state())
-        info["persistent"] = self.is_persistent()
+        info["persistent"] = persistent
         try:
             info["autostart"] = bool(self._dom.autostart())
         except libvirt.libvirtError:
