@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import time
 
 import ansible_runner
@@ -30,7 +31,8 @@ def _line(event):
 def run(jobs, job_id, playbook_dir, inventory, private_dir, env=None, clock=time.time):
     """Run job ``job_id`` of ``jobs`` (state.jobs.Jobs) to its end; returns the finished job. ``playbook_dir``:
     the collection's playbooks; ``inventory``: the cluster's inventory (a path); ``private_dir``: ansible-runner's
-    working directory for this job (made; its artifacts stay there); ``env``: environment variables of the run
+    working directory for this job (made, and removed when the job ends: its events and outcome are in the jobs
+    database, and a directory per job would pile up on the master); ``env``: environment variables of the run
     (ANSIBLE_COLLECTIONS_PATH among them)."""
     job = jobs.get(job_id)
     jobs.start(job_id, clock())
@@ -49,10 +51,13 @@ def run(jobs, job_id, playbook_dir, inventory, private_dir, env=None, clock=time
         return False   # recorded here: ansible-runner keeps no copy in its artifacts
 
     os.makedirs(private_dir, mode=0o700, exist_ok=True)
-    result = ansible_runner.run(private_data_dir=private_dir, project_dir=playbook_dir,
-                                playbook=os.path.join(playbook_dir, job["playbook"]), inventory=inventory,
-                                extravars=job["extravars"], envvars=dict(env or {}), event_handler=on_event,
-                                quiet=True, json_mode=False)
+    try:
+        result = ansible_runner.run(private_data_dir=private_dir, project_dir=playbook_dir,
+                                    playbook=os.path.join(playbook_dir, job["playbook"]), inventory=inventory,
+                                    extravars=job["extravars"], envvars=dict(env or {}), event_handler=on_event,
+                                    quiet=True, json_mode=False)
+    finally:
+        shutil.rmtree(private_dir, ignore_errors=True)
     ok = result.status == "successful" and result.rc == 0
     summary = {"status": result.status, "stats": stats, "failed": failures[-1] if failures else None}
     jobs.finish(job_id, ok, result.rc, summary, clock())

@@ -169,7 +169,7 @@ def test_a_bad_form_value_shows_the_request_rules_message_and_nothing_is_queued(
 
 
 def test_a_tenants_job_runs_its_playbook_for_that_tenant_with_live_events(site):
-    client, console, _clock, _tmp = site
+    client, console, _clock, tmp_path = site
     login(client, "alice")
     res = client.post("/jobs", data={"csrf": csrf_of(client), "operation": "start", "vm": "web1"},
                       follow_redirects=False)
@@ -185,6 +185,8 @@ def test_a_tenants_job_runs_its_playbook_for_that_tenant_with_live_events(site):
     assert end["status"] in ("successful", "failed") and end["status"] == console.jobs.get(job_id)["status"]
     page = client.get("/jobs/%d" % job_id).text
     assert "PLAY RECAP" in page
+    # the run's working directory went with its end (its events and outcome are in the database)
+    assert (tmp_path / "jobs").is_dir() and not (tmp_path / "jobs" / str(job_id)).exists()
     # bob cannot read alice's job
     client.cookies.clear()
     login(client, "bob")
