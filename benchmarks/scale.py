@@ -9,6 +9,8 @@ For each node count (ascending; the box grows, the nodes it had stay converged):
   site ctl CPU   the controller's CPU seconds in that run (ansible-playbook, its workers, ssh): the part that
                  grows with the node count on a real cluster, where every node's own work runs on its own CPUs
                  (here all the nodes share this machine's cores, so the wall time grows with their sum)
+  site nodes CPU the CPU seconds all the nodes used in that run (the box's cgroup): divided by the node count,
+                 what one node of a real cluster spends on its own cores
 then for each count of stopped VMs per node (defined with the collection's vm module on every node at once):
   survey         playbooks/survey.yml (one node_info run per node: facts and VMs)
   survey 2 calls the survey as it was (node_info and vm_info, two module runs per node): the baseline
@@ -68,6 +70,19 @@ def controller_cpu():
     nodes' containers, which are no children of it)."""
     use = resource.getrusage(resource.RUSAGE_CHILDREN)
     return use.ru_utime + use.ru_stime
+
+
+NODES_CPUACCT = "/sys/fs/cgroup/cpuacct/cloud1-box/cpuacct.usage"   # the box's nodes' parent cgroup (tools/box)
+
+
+def nodes_cpu():
+    """CPU seconds all the box's nodes have used so far (their parent cgroup's cpuacct): the nodes' share of a run
+    (the modules running on them, their libvirtd, sshd) apart from the controller's."""
+    try:
+        with open(NODES_CPUACCT) as handle:
+            return int(handle.read()) / 1e9
+    except (OSError, ValueError) as exc:
+        sys.exit("scale: cannot read the box nodes' CPU time from %s: %s" % (NODES_CPUACCT, exc))
 
 
 def timed_playbook(path, extra=None, check_mode=False):
@@ -146,20 +161,21 @@ def main():
             must(res.returncode == 0, "box up --nodes %d failed" % n)
             up = time.monotonic() - t0
             first = timed_playbook(playbook("site.yml"))[0]
-            cpu0 = controller_cpu()
+            cpu0, nodes0 = controller_cpu(), nodes_cpu()
             again, out = timed_playbook(playbook("site.yml"))
-            again_cpu = controller_cpu() - cpu0
+            again_cpu, again_nodes = controller_cpu() - cpu0, nodes_cpu() - nodes0
             changed = {h: c for h, c in changed_in_recap(out).items() if c}
             must(not changed, "site.yml's second run on %d nodes changed something: %s" % (n, changed))
-            boxlib.log("%d nodes: box up %.0f s, site.yml %.0f s, again %.0f s (no change; controller CPU %.0f s)"
-                       % (n, up, first, again, again_cpu))
+            boxlib.log("%d nodes: box up %.0f s, site.yml %.0f s, again %.0f s (no change; CPU: controller %.0f s, "
+                       "nodes %.0f s)" % (n, up, first, again, again_cpu, again_nodes))
             for k in stopped:
-                row = {"box up": up, "site first": first, "site again": again, "site ctl CPU": again_cpu}
+                row = {"box up": up, "site first": first, "site again": again, "site ctl CPU": again_cpu,
+                       "site nodes CPU": again_nodes}
                 row.update(measure(n, k, args.rounds, two_calls))
                 table[(n, k)] = row
                 boxlib.log("%d nodes, %d stopped VMs each: %s" % (
                     n, k, ", ".join("%s %.1f s" % kv for kv in row.items())))
-    figures = ["site again", "site ctl CPU", "survey", "survey 2 calls", "createvm --check", "status"]
+    figures = ["site again", "site ctl CPU", "site nodes CPU", "survey", "survey 2 calls", "createvm --check", "status"]
     print("\n%-7s %-8s %s" % ("nodes", "stopped", " ".join("%16s" % f for f in ["box up", "site first"] + figures)))
     for (n, k), row in sorted(table.items()):
         print("%-7d %-8d %s" % (n, k, " ".join("%15.1fs" % row[f] for f in ["box up", "site first"] + figures)))
