@@ -637,6 +637,7 @@ def cmd_up(args):
             log("removing %s (box shrinks to %d nodes)" % (name, n))
             stop_node(name)
             cleanup_node(name)
+            remove_node_cgroups(name)
             shutil.rmtree(node_dir(name), ignore_errors=True)
     size_host_limits(n, state)
     ensure_bridge()
@@ -689,6 +690,11 @@ def cmd_down(args):
                 names.add(a.split(b"=", 1)[1].decode())
     if os.path.isdir(os.path.join(STATE, "nodes")):
         names.update(os.listdir(os.path.join(STATE, "nodes")))
+    # and the cgroups of nodes an earlier version left behind when the box shrank
+    for ctrl in CGROUP_CONTROLLERS:
+        parent = os.path.join(CGROUP_ROOT, ctrl, CGROUP_PARENT)
+        if os.path.isdir(parent):
+            names.update(d for d in os.listdir(parent) if d.startswith("node") and d[4:].isdigit())
     for name in sorted(names):
         stop_node(name)
         cleanup_node(name)
