@@ -185,7 +185,7 @@ class VmExecutor:
         disk_dir = os.path.realpath(self.params["disk_dir"])
         if os.path.dirname(real) == disk_dir != os.path.realpath(self.params["image_dir"]):
             why = "lies in the VMs' disk directory %s" % self.params["disk_dir"]
-        for dom, info in self.c.each_domain(lambda d: d.describe(config=True)):
+        for dom, info in self.c.describe_all(config=True):   # one bulk read of the node's domains
             if any(d["source"] and os.path.realpath(d["source"]) == real for d in info["disks"]):
                 why = "is the disk of VM %s" % dom.name
         if why:
