@@ -24,6 +24,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 import time
 import xml.etree.ElementTree as ET
 
@@ -438,12 +439,22 @@ def rescue():
 
 
 def crash(before):
-    """A guest that stops during its first boot (destroyed here once it runs: a crash as QEMU's end) fails the
-    run when its host keys are awaited, not after the SSH timeout, and the run takes back all it made."""
+    """A guest that stops during its first boot (destroyed here once the run awaits its host keys: a crash, as
+    far as the run can tell) fails the run at once, not after the SSH timeout, and the run takes back all it made."""
     t0 = time.monotonic()
     proc = _createvm("crash1", ["-e", "ssh_timeout=600"])
+    lines, awaiting = [], threading.Event()
+
+    def read():
+        for line in proc.stdout:
+            lines.append(line)
+            if "TASK [The VM's SSH host keys" in line:
+                awaiting.set()
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
     stopped = None
-    for _poll in range(1200):
+    if awaiting.wait(timeout=900):
         for node, uri in sorted(boxlib.node_uris().items()):
             conn = libvirt.open(uri)
             try:
@@ -455,21 +466,19 @@ def crash(before):
                 pass
             finally:
                 conn.close()
-        if stopped or proc.poll() is not None:
-            break
-        time.sleep(0.5)
-    out = proc.communicate(timeout=900)[0]
+    proc.wait(timeout=900)
+    reader.join(timeout=60)
     took = time.monotonic() - t0
+    out = "".join(lines)
     flat = " ".join(out.split())
     boxlib.check(stopped is not None and proc.returncode != 0 and "crash1 is shutoff" in flat
                  and "removed what this run created" in flat,
-                 "crash1 stopped during its boot on %s: createvm fails saying so and removes what it made, in %.0f s "
-                 "of a 600 s SSH timeout" % (stopped, took))
+                 "crash1 destroyed on %s while the run awaited its host keys: createvm fails saying so and removes "
+                 "what it made, in %.0f s of a 600 s SSH timeout" % (stopped, took))
     if proc.returncode == 0 or "crash1 is shutoff" not in flat:
         print(out[-3000:])
     boxlib.check(boxlib.vm_state("crash1")[1] == "absent" and lease_of("crash1") is None
                  and boxlib.cluster_state() == before, "no domain, disk or lease of crash1 is left")
-
 
 if __name__ == "__main__":
     boxlib.run_phases({"placed": placed, "states": states, "spoof": spoof, "hostkeys": hostkeys, "clone": clone,
