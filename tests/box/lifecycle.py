@@ -480,6 +480,7 @@ def crash(before):
     boxlib.check(boxlib.vm_state("crash1")[1] == "absent" and lease_of("crash1") is None
                  and boxlib.cluster_state() == before, "no domain, disk or lease of crash1 is left")
 
+
 if __name__ == "__main__":
     boxlib.run_phases({"placed": placed, "states": states, "spoof": spoof, "hostkeys": hostkeys, "clone": clone,
                        "concurrent": concurrent, "killed": killed, "existing": existing, "delete": delete,
