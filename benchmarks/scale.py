@@ -12,8 +12,8 @@ For each node count (ascending; the box grows, the nodes it had stay converged):
   site nodes CPU the CPU seconds all the nodes used in that run (the box's cgroup): divided by the node count,
                  what one node of a real cluster spends on its own cores
 then for each count of stopped VMs per node (defined with the collection's vm module on every node at once):
-  survey         playbooks/survey.yml (one node_info run per node: facts and VMs)
-  survey 2 calls the survey as it was (node_info and vm_info, two module runs per node): the baseline
+  survey         playbooks/survey.yml (one cluster_info run on the master reads every node: facts and VMs)
+  survey per node the survey as it was (one node_info run on each node): the baseline
   createvm       createvm.yml --check (request check, survey, placement; nothing created)
   status         status.yml (gmetad's view on the master)
 Each timed figure is the best of --rounds runs. Prints the table, then for each figure the ratio of the largest
@@ -42,20 +42,18 @@ BOX = os.path.join(boxlib.REPO, "tools", "box", "box.py")
 ANSIBLE = os.path.join(os.path.dirname(sys.executable), "ansible")
 OWNER = "bench"
 
-# the survey as the VM playbooks asked it before one call answered both: the baseline of the same run
-TWO_CALLS = """---
-- name: Survey the hypervisors, two module runs per node
+# the survey as the VM playbooks asked it before the master read every node: one node_info run on each node
+PER_NODE = """---
+- name: Survey the hypervisors, one module run on each node
   hosts: hypervisors
   gather_facts: false
   ignore_unreachable: true
   tasks:
-    - name: What the node offers
+    - name: What the node offers and its VMs
       cloud1.iaas.node_info:
         disk_dir: "{{ cloud1_disk_dir | default('/var/lib/cloud1/images') }}"
+        vms: true
       register: cloud1_node
-    - name: The node's VMs
-      cloud1.iaas.vm_info:
-      register: cloud1_node_vms
 """
 
 
@@ -72,7 +70,11 @@ def controller_cpu():
     return use.ru_utime + use.ru_stime
 
 
-NODES_CPUACCT = "/sys/fs/cgroup/cpuacct/cloud1-box/cpuacct.usage"   # the box's nodes' parent cgroup (tools/box)
+sys.path.insert(0, os.path.dirname(BOX))
+import box  # noqa: E402  pylint: disable=wrong-import-position
+
+# the box's nodes' parent cgroup (tools/box/box.py makes it)
+NODES_CPUACCT = os.path.join(box.CGROUP_ROOT, "cpuacct", box.CGROUP_PARENT, "cpuacct.usage")
 
 
 def nodes_cpu():
@@ -124,7 +126,7 @@ def stopped_vms(count, state):
              "vm state=%s on every node failed:\n%s" % (state, (res.stdout + res.stderr)[-3000:]))
 
 
-def measure(nodes, stopped, rounds, two_calls):
+def measure(nodes, stopped, rounds, per_node):
     row = {}
     stopped_vms(stopped, "stopped")
     doms = boxlib.domains()
@@ -133,7 +135,7 @@ def measure(nodes, stopped, rounds, two_calls):
          "expected %d stopped VMs on each of %d nodes, found %s" % (stopped, nodes, counts))
     request = {"vm": "scalecheck", "owner": OWNER, "memory": 256, "disk": 3, "cpu": 1, "os": "debian", "io": "low"}
     runs = {"survey": lambda: timed_playbook(playbook("survey.yml")),
-            "survey 2 calls": lambda: timed_playbook(two_calls),
+            "survey per node": lambda: timed_playbook(per_node),
             "createvm --check": lambda: timed_playbook(playbook("createvm.yml"), request, check_mode=True),
             "status": lambda: timed_playbook(playbook("status.yml"))}
     for figure, run in runs.items():
@@ -142,51 +144,60 @@ def measure(nodes, stopped, rounds, two_calls):
     return row
 
 
+def cell(seconds):
+    return "-" if seconds is None else "%.1fs" % seconds
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n", maxsplit=1)[0])
     ap.add_argument("--nodes", default="6,12,30", help="node counts, ascending (default 6,12,30)")
     ap.add_argument("--stopped", default="0,2", help="stopped VMs per node (default 0,2)")
     ap.add_argument("--rounds", type=int, default=3, help="timed runs of each figure, the best kept (default 3)")
+    ap.add_argument("--site-again", action=argparse.BooleanOptionalAction, default=True,
+                    help="time site.yml's no-change run (default); --no-site-again leaves its figures out")
     args = ap.parse_args()
     counts = sorted(int(n) for n in args.nodes.split(","))
     stopped = sorted(int(n) for n in args.stopped.split(","))
     table = {}
     with tempfile.TemporaryDirectory() as tmp:
-        two_calls = os.path.join(tmp, "survey-two-calls.yml")
-        with open(two_calls, "w") as handle:
-            handle.write(TWO_CALLS)
+        per_node = os.path.join(tmp, "survey-per-node.yml")
+        with open(per_node, "w") as handle:
+            handle.write(PER_NODE)
         for n in counts:
             t0 = time.monotonic()
             res = subprocess.run([sys.executable, BOX, "up", "--nodes", str(n)], cwd=boxlib.REPO, check=False)
             must(res.returncode == 0, "box up --nodes %d failed" % n)
             up = time.monotonic() - t0
             first = timed_playbook(playbook("site.yml"))[0]
-            cpu0, nodes0 = controller_cpu(), nodes_cpu()
-            again, out = timed_playbook(playbook("site.yml"))
-            again_cpu, again_nodes = controller_cpu() - cpu0, nodes_cpu() - nodes0
-            changed = {h: c for h, c in changed_in_recap(out).items() if c}
-            must(not changed, "site.yml's second run on %d nodes changed something: %s" % (n, changed))
-            boxlib.log("%d nodes: box up %.0f s, site.yml %.0f s, again %.0f s (no change; CPU: controller %.0f s, "
-                       "nodes %.0f s)" % (n, up, first, again, again_cpu, again_nodes))
+            again = again_cpu = again_nodes = None
+            if args.site_again:
+                cpu0, nodes0 = controller_cpu(), nodes_cpu()
+                again, out = timed_playbook(playbook("site.yml"))
+                again_cpu, again_nodes = controller_cpu() - cpu0, nodes_cpu() - nodes0
+                changed = {h: c for h, c in changed_in_recap(out).items() if c}
+                must(not changed, "site.yml's second run on %d nodes changed something: %s" % (n, changed))
+                boxlib.log("%d nodes: box up %.0f s, site.yml %.0f s, again %.0f s (no change; CPU: controller "
+                           "%.0f s, nodes %.0f s)" % (n, up, first, again, again_cpu, again_nodes))
             for k in stopped:
                 row = {"box up": up, "site first": first, "site again": again, "site ctl CPU": again_cpu,
                        "site nodes CPU": again_nodes}
-                row.update(measure(n, k, args.rounds, two_calls))
+                row.update(measure(n, k, args.rounds, per_node))
                 table[(n, k)] = row
                 boxlib.log("%d nodes, %d stopped VMs each: %s" % (
-                    n, k, ", ".join("%s %.1f s" % kv for kv in row.items())))
-    figures = ["site again", "site ctl CPU", "site nodes CPU", "survey", "survey 2 calls", "createvm --check", "status"]
+                    n, k, ", ".join("%s %s" % (f, cell(v)) for f, v in row.items())))
+    site = ["site again", "site ctl CPU", "site nodes CPU"] if args.site_again else []
+    figures = site + ["survey", "survey per node", "createvm --check", "status"]
     print("\n%-7s %-8s %s" % ("nodes", "stopped", " ".join("%16s" % f for f in ["box up", "site first"] + figures)))
     for (n, k), row in sorted(table.items()):
-        print("%-7d %-8d %s" % (n, k, " ".join("%15.1fs" % row[f] for f in ["box up", "site first"] + figures)))
+        print("%-7d %-8d %s" % (n, k, " ".join("%16s" % cell(row[f]) for f in ["box up", "site first"] + figures)))
     lo, hi = counts[0], counts[-1]
     print("\nratio %d nodes / %d nodes (target <= 2.0):" % (hi, lo))
     for k in stopped:
         print("  %d stopped VMs per node: %s" % (k, ", ".join(
             "%s %.2f" % (f, table[(hi, k)][f] / table[(lo, k)][f]) for f in figures)))
-    print("survey in one call / in two calls (the baseline):")
+    print("survey from the master / survey with a module run on each node (the baseline):")
     for (n, k), row in sorted(table.items()):
-        print("  %d nodes, %d stopped each: %.2f" % (n, k, row["survey"] / row["survey 2 calls"]))
+        print("  %d nodes, %d stopped each: %.2f" % (n, k, row["survey"] / row["survey per node"]))
 
 
 if __name__ == "__main__":

@@ -2,7 +2,7 @@
 # Copyright: cloud1.iaas contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Filters place, place_batch, vm_request, scale_request, cluster_vms, vm_node, vms_by_owner, vms_by_node,
-addresses_in_use, image_users, pending_allocations (documented in their .yml
+addresses_in_use, image_users, pending_allocations, node_uris (documented in their .yml
 files): the placement core and the request rules exposed to playbooks. Each is one call into module_utils."""
 
 from __future__ import annotations
@@ -72,6 +72,10 @@ def image_users(hostvars, hosts, image, exclude=(), var="cloud1_node_vms"):
     return cluster.image_users(requests.per_host(hostvars, hosts, var), image, exclude=exclude)
 
 
+def node_uris(nodes, here=None):
+    return cluster.node_uris(nodes, here)
+
+
 class FilterModule:
     def filters(self):
         return {name: _guard(fn) for name, fn in (
@@ -79,4 +83,4 @@ class FilterModule:
             ("cluster_vms", cluster_vms), ("vm_node", vm_node),
             ("vms_by_owner", vms_by_owner), ("vms_by_node", vms_by_node),
             ("addresses_in_use", addresses_in_use), ("image_users", image_users),
-            ("pending_allocations", pending_allocations))}
+            ("pending_allocations", pending_allocations), ("node_uris", node_uris))}

@@ -70,9 +70,9 @@ def finish():
     log("all checks passed")
 
 
-def playbook(name, extra=None, check_mode=False, timeout=900):
-    """Run playbooks/<name> on the box; return (rc, output, seconds)."""
-    cmd = [ANSIBLE_PLAYBOOK, "-i", INVENTORY, os.path.join(REPO, "playbooks", name)]
+def playbook(name, extra=None, check_mode=False, timeout=900, inventory=INVENTORY):
+    """Run playbooks/<name> on the box (or the nodes of ``inventory``); return (rc, output, seconds)."""
+    cmd = [ANSIBLE_PLAYBOOK, "-i", inventory, os.path.join(REPO, "playbooks", name)]
     for key, value in (extra or {}).items():
         cmd += ["-e", json.dumps({key: value})]
     if check_mode:

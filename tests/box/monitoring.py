@@ -11,12 +11,15 @@ Phases (run in this order by extensions/molecule/monitoring/verify.yml):
             and the VM says why
   dead      gmond stopped on node2: status.yml -e show=dead lists it, placement drops it with Ganglia's reason;
             gmond started: live again
+  silent    a hypervisor that does not answer the survey (one more in the inventory, at an address nothing holds):
+            the master's survey names it with the reason, placement leaves it out and chooses among the others
   graphs    graphs.yml draws a node graph and a VM graph: PNGs of the requested size, not one colour; a bad
             period is refused; the master's timer has drawn every node's graphs
   down      gmetad stopped: status.yml says so in one line at once; placement falls back with a warning
   delete    deletevm.yml removes mon1 (the later scenarios expect no VM)
 """
 
+import ipaddress
 import json
 import os
 import re
@@ -145,11 +148,12 @@ def burn():
                  "loadbalance.yml changed nothing (no disk, no lease for lb1, lb2, lb3)")
 
 
-def loadbalance(vm):
+def loadbalance(vm, extra=None, inventory=boxlib.INVENTORY):
     """loadbalance.yml for a 1 vCPU / 256 MiB VM; returns (rc, output, its decision or None)."""
     with tempfile.TemporaryDirectory() as tmp:
         path = os.path.join(tmp, "decision.json")
-        rc, out, _took = boxlib.playbook("loadbalance.yml", {"vm": vm, "cpu": 1, "memory": 256, "save": path})
+        rc, out, _took = boxlib.playbook("loadbalance.yml", dict({"vm": vm, "cpu": 1, "memory": 256, "save": path},
+                                                                 **(extra or {})), inventory=inventory)
         try:
             with open(path) as handle:
                 return rc, out, json.load(handle)
@@ -230,6 +234,37 @@ def dead():
     boxlib.check(bool(got), "gmond started again: node2 live again (%.0f s)" % took)
 
 
+def silent():
+    """A hypervisor that does not answer the survey: the inventory given one more worker, ghost, at an address of
+    the box's subnet that nothing holds (node0's /etc/hosts names it for the run: no name lookup leaves the box).
+    The master's survey reports ghost with the reason after its timeout, placement leaves it out with that
+    reason, and the run answers with the nodes that did."""
+    ghost_ip = str(ipaddress.ip_network(boxlib.box_vars()["cloud1_box_subnet"]).network_address + 250)
+    inv = boxlib.inventory()
+    inv["all"]["children"]["workers"]["hosts"]["ghost"] = {"ansible_host": ghost_ip}
+    boxlib.ssh_node(MASTER, "echo '%s ghost # cloud1 box check' >> /etc/hosts" % ghost_ip)
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            path = os.path.join(tmp, "inventory.yml")
+            with open(path, "w") as handle:
+                json.dump(inv, handle)
+            t0 = time.monotonic()
+            rc, out, decision = loadbalance("lb4", {"cloud1_survey_timeout": 20}, inventory=path)
+            took = time.monotonic() - t0
+    finally:
+        boxlib.ssh_node(MASTER, "sed -i '/ # cloud1 box check$/d' /etc/hosts")
+    decision = decision or {}
+    reason = " ".join(decision.get("reasons", {}).get("ghost", []))
+    flat = " ".join(out.split())
+    boxlib.check(rc == 0 and decision.get("node") in ("node0", "node1", "node2")
+                 and "the survey has no answer from it" in reason and "qemu+ssh://root@ghost/system" in reason,
+                 "a hypervisor that does not answer: placement leaves ghost out with the survey's reason (%s) and "
+                 "chooses %s, in %.0f s" % (reason[:200], decision.get("node"), took))
+    boxlib.check("ghost: " in flat and took < 60, "the survey says which node did not answer, within its timeout")
+    if rc != 0:
+        print(out[-3000:])
+
+
 def graphs():
     from PIL import Image
     with tempfile.TemporaryDirectory() as tmp:
@@ -280,7 +315,8 @@ def delete():
         print(out[-3000:])
 
 
-PHASES = {"burn": burn, "short": short, "disk": disk, "dead": dead, "graphs": graphs, "down": down, "delete": delete}
+PHASES = {"burn": burn, "short": short, "disk": disk, "dead": dead, "silent": silent, "graphs": graphs, "down": down,
+          "delete": delete}
 
 if __name__ == "__main__":
     boxlib.run_phases(PHASES, sys.argv[1:])

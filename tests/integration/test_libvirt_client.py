@@ -134,3 +134,17 @@ def test_block_sizes_from_a_qemu_bulk_record():
               "block.0.allocation": 7614464, "block.0.capacity": 3221225472, "block.1.name": "sda"}
     assert _block_sizes(record) == {"vda": (3221225472, 7614464)}   # sda (a CD-ROM, no medium): not sized
     assert _block_sizes({"state.state": 1}) == {}
+
+
+def test_a_busy_domain_keeps_its_disk_sizes_unknown_in_the_survey():
+    """A bulk record whose block group lacks a disk's size (libvirt's NOWAIT skipped a domain busy with a job,
+    a migration) leaves that size unknown in the survey's description instead of waiting for the job through
+    blockInfo; a single description (busy_ok) still asks blockInfo."""
+    busy = {"state.state": 1, "block.count": 1, "block.0.name": "vda"}
+    with LibvirtClient("test:///default") as c:
+        dom = c.lookup("test")
+        survey = dom.describe(stats=busy, busy_ok=False)
+        single = dom.describe(stats=busy)
+    assert survey["state"] == "running"
+    assert [(d["target"], d["capacity"]) for d in survey["disks"] if d["device"] == "disk"] == [("vda", None)]
+    assert [d["capacity"] > 0 for d in single["disks"] if d["device"] == "disk"] == [True]

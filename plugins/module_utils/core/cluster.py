@@ -110,3 +110,10 @@ def pending_allocations(leases, existing, now, me=None):
         slot["vcpus"] += int(lease.get("vcpus") or 0)
         slot["memory_mib"] += int(lease.get("memory_mib") or 0)
     return out
+
+
+def node_uris(nodes, here=None):
+    """{node: the libvirt URI that reaches it from ``here``}: qemu:///system for ``here`` itself,
+    qemu+ssh://root@NODE/system for the others (the inventory names resolve through the /etc/hosts that
+    cluster_access writes, and the nodes' root keys and known hosts let one node reach another)."""
+    return {node: "qemu:///system" if node == here else "qemu+ssh://root@%s/system" % node for node in nodes or ()}

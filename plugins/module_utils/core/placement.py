@@ -249,7 +249,9 @@ def place_batch(nodes, requests, policy=None):
 def node_from_facts(name, facts):
     """A NodeState from what node_info reported for a node (None or a failed result: not alive)."""
     if not facts or facts.get("failed") or facts.get("unreachable") or "cpus" not in facts:
-        return NodeState(name=name, alive=False)
+        why = (facts or {}).get("msg")
+        return NodeState(name=name, alive=False, why_dead="the survey has no answer from it%s"
+                         % (": %s" % " ".join(str(why).split())[:300] if why else ""))
     get = facts.get
     metrics = get("metrics")
     # positional, in NodeState's field order (name, alive, arch, cpus, memory_mib, vcpus_allocated,

@@ -22,7 +22,7 @@ from ansible_collections.cloud1.iaas.plugins.module_utils.core.domain import (
     parse_capabilities,
     parse_domain,
 )
-from ansible_collections.cloud1.iaas.plugins.module_utils.core.rules import STATES
+from ansible_collections.cloud1.iaas.plugins.module_utils.core.rules import ACTIVE_STATES, STATES
 from ansible_collections.cloud1.iaas.plugins.module_utils.errors import (
     AgentUnavailable,
     ConnectionFailed,
@@ -266,11 +266,19 @@ class LibvirtClient:
         sizes the disks of stopped domains from their images) instead of one state and one blockInfo call per
         domain and disk. A domain that vanished while it was read is left out, as in :meth:`each_domain`."""
         groups = _flags((True, "VIR_DOMAIN_STATS_STATE"), (True, "VIR_DOMAIN_STATS_BLOCK"))
-        records = self._call("read the state and disk sizes of the domains", self._conn.getAllDomainStats,
-                             groups, 0)
+        # NOWAIT: a domain busy with a job (a migration, incoming or outgoing) is not waited for (libvirt would
+        # wait up to 30 s for it); its state comes without its disk sizes, which are then left unknown
+        nowait = getattr(libvirt, "VIR_CONNECT_GET_ALL_DOMAINS_STATS_NOWAIT", 0)
+        with libvirt_errors("read the state and disk sizes of the domains", self.uri):
+            try:
+                records = self._conn.getAllDomainStats(groups, nowait)
+            except libvirt.libvirtError as exc:
+                if not (nowait and unsupported_flags(exc)):
+                    raise
+                records = self._conn.getAllDomainStats(groups, 0)   # a driver without NOWAIT (and without jobs)
         # the bulk call's own records name the domains: no second listing
         bulk = {dom.name(): stats for dom, stats in records}
-        return list(self.each_domain(lambda d: d.describe(config=config, stats=bulk.get(d.name)),
+        return list(self.each_domain(lambda d: d.describe(config=config, stats=bulk.get(d.name), busy_ok=False),
                                      domains=[Domain(self, dom) for dom, _stats in records]))
 
     def define(self, xml, what=None):
@@ -333,11 +341,13 @@ class Domain:
                        (secure, "VIR_DOMAIN_XML_SECURE"))
         return self._call("read the XML of", self._dom.XMLDesc, flags)
 
-    def describe(self, config=False, stats=None):
+    def describe(self, config=False, stats=None, busy_ok=True):
         """The domain as a dict: the parsed XML plus state, persistence, autostart and disk sizes.
         ``config=True`` reads the persistent configuration (what the next boot uses). ``stats``: this domain's
         record of a bulk statistics call with the state and block groups (:meth:`LibvirtClient.describe_all`),
-        which then gives the state and the disk sizes instead of a call for each."""
+        which then gives the state and the disk sizes instead of a call for each. ``busy_ok=False``: an active
+        domain whose record has a block group without a disk's size (libvirt did not wait for the job it is busy
+        with) keeps that size unknown rather than wait for the job (blockInfo would)."""
         persistent = self.is_persistent()
         info = parse_domain(self.xml(inactive=config, persistent=persistent))
         info["state"] = (STATES.get(stats["state.state"], "unknown") if stats and "state.state" in stats
@@ -355,6 +365,8 @@ class Domain:
             if sizes is not None and disk["target"] in sizes:
                 disk["capacity"], disk["allocation"] = sizes[disk["target"]]
                 continue
+            if not busy_ok and stats and "block.count" in stats and info["state"] in ACTIVE_STATES:
+                continue   # the record's block group left this disk unsized: the domain is busy with a job
             try:
                 capacity, allocation, _physical = self._dom.blockInfo(disk["target"])
                 disk["capacity"], disk["allocation"] = capacity, allocation

@@ -53,10 +53,13 @@ def test_decide_from_plain_node_facts():
         "node1": {"cpus": 4, "memory_mib": 8192, "arch": "x86_64", "vcpus_allocated": 8, "memory_allocated_mib": 4096},
         "node2": {"cpus": 4, "memory_mib": 8192, "arch": "x86_64", "vcpus_allocated": 0, "memory_allocated_mib": 0},
         "node3": {"failed": True},
+        "node4": {"failed": True, "msg": "cannot connect to libvirt at qemu+ssh://root@node4/system:\n  refused"},
     }
     decision = decide(facts, vcpus=1, memory_mib=512)
     assert decision["node"] == "node2"
-    assert decision["reasons"]["node3"] == ["rejected: node is not alive"]
+    assert decision["reasons"]["node3"] == ["rejected: the survey has no answer from it"]
+    assert decision["reasons"]["node4"] == ["rejected: the survey has no answer from it: cannot connect to libvirt "
+                                            "at qemu+ssh://root@node4/system: refused"]
     assert decide(facts, vcpus=64, memory_mib=512)["node"] is None
 
 
@@ -102,3 +105,10 @@ def test_placement_counts_pending_creations():
              "node2": {"cpus": 4, "memory_mib": 8192, "vcpus_allocated": 1, "memory_allocated_mib": 512}}
     assert decide(facts, vcpus=1, memory_mib=512)["node"] == "node1"
     assert decide(facts, vcpus=1, memory_mib=512, pending={"node1": {"vcpus": 4, "memory_mib": 4096}})["node"] == "node2"
+
+
+def test_node_uris_reach_the_others_by_ssh_and_here_locally():
+    uris = cluster.node_uris(["node0", "node1"], "node0")
+    assert uris == {"node0": "qemu:///system", "node1": "qemu+ssh://root@node1/system"}
+    assert cluster.node_uris(["node1"], "master") == {"node1": "qemu+ssh://root@node1/system"}
+    assert cluster.node_uris([], "node0") == {}

@@ -46,7 +46,7 @@ def test_capacity_uses_the_placement_filters():
     assert "memory: 1024 MiB allocated + 2560 MiB requested > 3072 MiB usable" in migration.capacity(
         "node2", FACTS, dict(VM, max_memory_mib=2560))
     assert "vCPUs" in migration.capacity("node2", FACTS, dict(VM, max_vcpus=7))
-    assert migration.capacity("node2", None, VM) == "node is not alive"
+    assert migration.capacity("node2", None, VM) == "the survey has no answer from it"
     assert migration.capacity("node2", FACTS, dict(VM, max_vcpus=7), {"cpu_overcommit": 8}) is None
 
 
