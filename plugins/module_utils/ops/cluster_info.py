@@ -14,7 +14,7 @@ import os
 import threading
 import time
 
-from ansible_collections.cloud1.iaas.plugins.module_utils.errors import Cloud1Error, InvalidInput
+from ansible_collections.cloud1.iaas.plugins.module_utils.errors import Cloud1Error, ConnectionFailed, InvalidInput
 from ansible_collections.cloud1.iaas.plugins.module_utils.ops.node_info import node_facts
 
 ARGUMENT_SPEC = dict(nodes=dict(type="dict", required=True), disk_dir=dict(type="path"),
@@ -23,10 +23,15 @@ ARGUMENT_SPEC = dict(nodes=dict(type="dict", required=True), disk_dir=dict(type=
 MODULE_ARGS = dict(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
 
 
-def _read(name, uri, vms, results, slots):
+def _read(name, uri, vms, results, slots, retry_after=1.0):
     with slots:
         try:
-            results[name] = node_facts(uri, vms=vms)
+            try:
+                results[name] = node_facts(uri, vms=vms)
+            except ConnectionFailed:
+                # once more: a node's sshd drops new connections beyond its MaxStartups while many start at once
+                time.sleep(retry_after)
+                results[name] = node_facts(uri, vms=vms)
         except Cloud1Error as exc:
             results[name] = {"failed": True, "msg": exc.message, "uri": uri}
         except Exception as exc:  # noqa: BLE001 - one node's surprise is that node's failure, not the survey's
@@ -34,9 +39,10 @@ def _read(name, uri, vms, results, slots):
                              % (uri, type(exc).__name__, exc), "uri": uri}
 
 
-def survey(nodes, disk_dir=None, vms=True, timeout=30, workers=32, clock=time.monotonic):
+def survey(nodes, disk_dir=None, vms=True, timeout=30, workers=32, clock=time.monotonic, retry_after=1.0):
     """{node name: its node_facts, or {failed, msg, uri}} for ``nodes`` (name -> libvirt URI), read in at most
-    ``workers`` threads at once; a node without an answer after ``timeout`` seconds is failed. The free space of
+    ``workers`` threads at once (a node that refused the connection is asked once more after ``retry_after``
+    seconds); a node without an answer after ``timeout`` seconds is failed. The free space of
     ``disk_dir`` (the shared image storage, as mounted where this runs) is every answering node's
     ``disk_free_gib``."""
     if timeout < 1 or workers < 1:
@@ -44,7 +50,8 @@ def survey(nodes, disk_dir=None, vms=True, timeout=30, workers=32, clock=time.mo
     results = {}
     slots = threading.BoundedSemaphore(workers)
     # daemon threads: a node that hangs must not hold the module's exit after its timeout
-    threads = [threading.Thread(target=_read, args=(name, uri, vms, results, slots), daemon=True)
+    threads = [threading.Thread(target=_read, args=(name, uri, vms, results, slots, retry_after),
+                                daemon=True)
                for name, uri in nodes.items()]
     for thread in threads:
         thread.start()

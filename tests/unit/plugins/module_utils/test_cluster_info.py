@@ -30,7 +30,7 @@ def test_a_silent_node_is_failed_at_the_timeout_and_the_others_answer(monkeypatc
     nodes = {"n1": "x://n1", "n2": "x://hang", "n3": "x://down", "n4": "x://odd"}
     t0 = time.monotonic()
     try:
-        out = cluster_info.survey(nodes, disk_dir="/", timeout=1, workers=2)
+        out = cluster_info.survey(nodes, disk_dir="/", timeout=1, workers=2, retry_after=0.01)
     finally:
         release.set()
     assert time.monotonic() - t0 < 10
@@ -39,6 +39,23 @@ def test_a_silent_node_is_failed_at_the_timeout_and_the_others_answer(monkeypatc
     assert out["n3"] == {"failed": True, "uri": "x://down", "msg": "cannot connect to libvirt at x://down: refused"}
     assert out["n4"]["failed"] and "KeyError" in out["n4"]["msg"]
     assert "disk_free_gib" not in out["n3"]
+
+
+def test_a_refused_connection_is_tried_once_more(monkeypatch):
+    calls = []
+
+    def read(uri, vms=False):
+        calls.append(uri)
+        if uri.endswith("flaky") and calls.count(uri) == 1:
+            raise ConnectionFailed("cannot connect to libvirt at %s: Connection reset by peer" % uri)
+        if uri.endswith("down"):
+            raise ConnectionFailed("cannot connect to libvirt at %s: refused" % uri)
+        return {"uri": uri, "disk_free_gib": None}
+
+    monkeypatch.setattr(cluster_info, "node_facts", read)
+    out = cluster_info.survey({"n1": "x://flaky", "n2": "x://down"}, timeout=5, retry_after=0.01)
+    assert out["n1"] == {"uri": "x://flaky", "disk_free_gib": None}
+    assert out["n2"]["failed"] and sorted(calls) == ["x://down", "x://down", "x://flaky", "x://flaky"]
 
 
 def test_bad_bounds_are_refused():
