@@ -10,12 +10,11 @@ on it; the others are reported as they answered."""
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 
 from ansible_collections.cloud1.iaas.plugins.module_utils.errors import Cloud1Error, ConnectionFailed, InvalidInput
-from ansible_collections.cloud1.iaas.plugins.module_utils.ops.node_info import node_facts
+from ansible_collections.cloud1.iaas.plugins.module_utils.ops.node_info import disk_free_gib, node_facts
 
 ARGUMENT_SPEC = dict(nodes=dict(type="dict", required=True), disk_dir=dict(type="path"),
                      vms=dict(type="bool", default=True), timeout=dict(type="int", default=30),
@@ -58,10 +57,7 @@ def survey(nodes, disk_dir=None, vms=True, timeout=30, workers=32, clock=time.mo
     deadline = clock() + timeout
     for thread in threads:
         thread.join(max(0.0, deadline - clock()))
-    free = None
-    if disk_dir and os.path.isdir(disk_dir):
-        st = os.statvfs(disk_dir)
-        free = round(st.f_bavail * st.f_frsize / 1024.0 ** 3, 2)
+    free = disk_free_gib(disk_dir)
     out = {}
     for name, uri in nodes.items():
         answer = results.get(name)

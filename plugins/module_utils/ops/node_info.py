@@ -27,11 +27,16 @@ def node_facts(uri, disk_dir=None, vms=False):
             facts.update(vms=described, node=node)
         else:
             facts = client.node_facts()
-    facts.update(changed=False, uri=uri, disk_free_gib=None)
-    if disk_dir and os.path.isdir(disk_dir):
-        st = os.statvfs(disk_dir)
-        facts["disk_free_gib"] = round(st.f_bavail * st.f_frsize / 1024.0 ** 3, 2)
+    facts.update(changed=False, uri=uri, disk_free_gib=disk_free_gib(disk_dir))
     return facts
+
+
+def disk_free_gib(disk_dir):
+    """Free space in GiB where ``disk_dir`` is, as seen here; None when it is not given or not a directory here."""
+    if not disk_dir or not os.path.isdir(disk_dir):
+        return None
+    st = os.statvfs(disk_dir)
+    return round(st.f_bavail * st.f_frsize / 1024.0 ** 3, 2)
 
 
 def ensure(params, check_mode=False):
