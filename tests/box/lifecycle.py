@@ -188,8 +188,10 @@ def hostkeys():
     recorded = _recorded_keys()
     scan = subprocess.run(["ssh-keyscan", "-T", "10", ip], capture_output=True, text=True, timeout=60, check=False)
     served = sorted(" ".join(line.split()[1:3]) for line in scan.stdout.splitlines() if line and not line.startswith("#"))
-    boxlib.check(bool(recorded) and sorted(recorded.splitlines()) == served,
-                 "web1's recorded host keys are the ones it serves (%d keys)" % len(served))
+    rec = sorted(recorded.splitlines()) if recorded else []
+    boxlib.check(bool(rec) and rec == served,
+                 "web1's recorded host keys are the ones it serves (%d served: %s; %d recorded: %s)" % (
+                     len(served), [k.split()[0] for k in served], len(rec), [k.split()[0] for k in rec]))
     res = _ping_web1()
     boxlib.check(res.returncode == 0 and "SUCCESS" in res.stdout, "the inventory reaches web1 checking its keys strictly")
     other = boxlib.ssh_node(sorted(boxlib.node_uris())[0], "cat /etc/ssh/ssh_host_ed25519_key.pub").stdout.split()

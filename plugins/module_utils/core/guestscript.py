@@ -50,3 +50,29 @@ fi
 
 # the root filesystem's size and the disk's, in bytes (one line: "<fs size> <source>")
 ROOT_SIZE = "df -B1 --output=size / | tail -n1 | tr -d ' '"
+
+# The guest's SSH host keys (the public halves), read only once sshd's start is over: a guest that makes its
+# missing keys before sshd starts (one type after another) shows a part of them while that runs, and a part
+# recorded at creation would refuse the guest's real keys ever after. Exit 3, saying why, while sshd (or its
+# socket) is not active or a unit of it is still activating; guests without systemd are read as they are.
+# The argument is the directory of the keys (default /etc/ssh).
+HOST_KEYS = r"""#!/bin/sh
+# cloud1.iaas: the SSH host keys, once sshd's start has made them all
+dir=${1:-/etc/ssh}
+if command -v systemctl >/dev/null 2>&1; then
+    started=
+    for unit in ssh.service sshd.service ssh.socket sshd.socket; do
+        [ "$(systemctl is-active "$unit" 2>/dev/null)" = active ] && started=$unit
+    done
+    if [ -z "$started" ]; then
+        echo "sshd has not started yet" >&2
+        exit 3
+    fi
+    busy=$(systemctl list-units --state=activating --plain --no-legend 'ssh*' 'sshd*' 2>/dev/null)
+    if [ -n "$busy" ]; then
+        echo "sshd's start is still under way (making its keys): $busy" >&2
+        exit 3
+    fi
+fi
+cat "$dir"/ssh_host_*_key.pub 2>/dev/null
+"""

@@ -8,6 +8,7 @@ change is accepted explicitly."""
 from __future__ import annotations
 
 from ansible_collections.cloud1.iaas.plugins.module_utils.core import domain, hostkeys, rules, tenancy
+from ansible_collections.cloud1.iaas.plugins.module_utils.core.guestscript import HOST_KEYS
 from ansible_collections.cloud1.iaas.plugins.module_utils.errors import InvalidInput, OperationFailed
 from ansible_collections.cloud1.iaas.plugins.module_utils.ops.actions import ActionLog
 from ansible_collections.cloud1.iaas.plugins.module_utils.ops.entry import vm_argument_spec
@@ -20,12 +21,11 @@ ARGUMENT_SPEC = vm_argument_spec(
     accept_new=dict(type="bool", default=False),
 )
 MODULE_ARGS = dict(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
-READ = "cat /etc/ssh/ssh_host_*_key.pub 2>/dev/null"
 
 
 def read_keys(dom, timeout):
     """The guest's host keys through its agent, waiting up to ``timeout`` s for the agent and for sshd's first
-    start to have made them."""
+    start to have made them all (a read while it makes them one type after another would record a part)."""
     access = GuestAccess(dom, method="agent", timeout=30)
 
     def probe():
@@ -36,7 +36,7 @@ def read_keys(dom, timeout):
                                   % (dom.name, state, domain.serial_log_path(dom.name)))
         if not access.agent_available():
             return False, "qemu-guest-agent does not answer (%s)" % access.agent_error
-        rc, out, err = access.run(["/bin/sh", "-c", READ])
+        rc, out, err = access.run(["/bin/sh", "-c", HOST_KEYS, "sh", "/etc/ssh"])
         keys = hostkeys.parse(out) if rc == 0 else []
         return bool(keys), keys or "no host key in /etc/ssh yet (%s)" % (err.strip() or "exit %d" % rc)
 
