@@ -18,7 +18,6 @@ from ansible_collections.cloud1.iaas.plugins.module_utils.core import hostkeys
 from ansible_collections.cloud1.iaas.plugins.module_utils.core.guestscript import HOST_KEYS
 
 
-
 def _key(kind, body):
     blob = struct.pack(">I", len(kind)) + kind.encode() + body
     return "%s %s root@web1" % (kind, base64.b64encode(blob).decode())
