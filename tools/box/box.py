@@ -460,6 +460,47 @@ def wait_ssh(ip, timeout):
     return False
 
 
+
+def node_ssh(name, command, timeout=180):
+    """``command`` run as root on the node ``name`` through the box's ssh_config (its pinned host keys)."""
+    return subprocess.run(["ssh", "-F", os.path.join(STATE, "ssh_config"), name, command], capture_output=True,
+                          text=True, timeout=timeout, check=False)
+
+
+FAILED_UNITS = "systemctl list-units --failed --plain --no-legend | cut -d' ' -f1"
+CGROUP_EXIT = 219   # systemd's exit status for a unit it could not attach to its cgroup (EXIT_CGROUP)
+
+
+def settle_boot(name):
+    """Wait for the node's boot to finish and start again, once, the units the node's systemd failed at the step
+    of attaching them to their cgroup (status 219/CGROUP: seen at boot for early units, the box's own
+    cloud1-box-lxcfs and systemd-tmpfiles-setup, so once /run/lock/subsys was missing and gmetad could not
+    start). Units that failed for another reason are named in the log and left as they are: that is what the
+    scenarios test."""
+    try:
+        state = node_ssh(name, "systemctl is-system-running --wait").stdout.strip()
+    except subprocess.TimeoutExpired:
+        state = "starting (still after 180 s)"
+    if state == "running":
+        return
+    failed = node_ssh(name, FAILED_UNITS).stdout.split()
+    statuses = {}
+    if failed:
+        shown = node_ssh(name, "systemctl show --property=Id,ExecMainStatus %s" % " ".join(failed)).stdout
+        for block in shown.strip().split("\n\n"):
+            props = dict(line.split("=", 1) for line in block.splitlines() if "=" in line)
+            statuses[props.get("Id")] = props.get("ExecMainStatus")
+    cgroup = [u for u in failed if statuses.get(u) == str(CGROUP_EXIT)]
+    other = [u for u in failed if u not in cgroup]
+    if other or not failed:
+        log("%s: its boot ended %s; failed, left as they are: %s" % (name, state, " ".join(other) or "none"))
+    if cgroup:
+        node_ssh(name, "systemctl reset-failed %s; systemctl restart %s" % (" ".join(cgroup), " ".join(cgroup)))
+        again = set(node_ssh(name, FAILED_UNITS).stdout.split()) & set(cgroup)
+        log("%s: %s failed at boot attaching to their cgroup (219/CGROUP); started again: %s" % (
+            name, " ".join(cgroup), "still failed: %s (journalctl -b on the node)" % " ".join(sorted(again))
+            if again else "ok"))
+
 # ---------------------------------------------------------------- inventory
 
 def host_vars(i):
@@ -676,6 +717,8 @@ def cmd_up(args):
         if not wait_ssh(node_ip(i), BOOT_TIMEOUT):
             die("%s did not answer SSH at %s within %ds; see %s" % (
                 node_name(i), node_ip(i), BOOT_TIMEOUT, os.path.join(node_dir(node_name(i)), "console.log")))
+    for i in started:
+        settle_boot(node_name(i))
     log("box up: %d nodes in %.1fs; inventory %s" % (n, time.time() - t0, os.path.join(STATE, "inventory.yml")))
 
 
