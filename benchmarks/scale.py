@@ -11,6 +11,9 @@ For each node count (ascending; the box grows, the nodes it had stay converged):
                  (here all the nodes share this machine's cores, so the wall time grows with their sum)
   site nodes CPU the CPU seconds all the nodes used in that run (the box's cgroup): divided by the node count,
                  what one node of a real cluster spends on its own cores
+  mitogen again  the same no-change run with Mitogen's mitogen_linear strategy (inventory/ansible.cfg's option:
+  mitogen ctl CPU  one Python interpreter kept on each node for the whole run, modules imported once), and its
+  mitogen nodes CPU  controller's and nodes' CPU seconds
 then for each count of stopped VMs per node (defined with the collection's vm module on every node at once):
   survey         playbooks/survey.yml (one cluster_info run on the master reads every node: facts and VMs)
   survey per node the survey as it was (one node_info run on each node): the baseline
@@ -22,6 +25,7 @@ The VMs it defined are deleted at the end; the box is left up (make box-down).
 
 Not a CI step: 30 nodes take the machine for a long while.
 Usage: .venv/bin/python benchmarks/scale.py [--nodes 6,12,30] [--stopped 0,2] [--rounds 3]
+                                            [--site-again both|linear|mitogen|none]
 """
 
 import argparse
@@ -87,14 +91,25 @@ def nodes_cpu():
         sys.exit("scale: cannot read the box nodes' CPU time from %s: %s" % (NODES_CPUACCT, exc))
 
 
-def timed_playbook(path, extra=None, check_mode=False):
+def mitogen_env():
+    """The environment that runs a playbook with Mitogen's mitogen_linear strategy (from this Python's
+    packages: requirements.txt pins mitogen)."""
+    try:
+        import ansible_mitogen  # pylint: disable=import-outside-toplevel
+    except ImportError as exc:
+        sys.exit("scale: the mitogen strategy needs the mitogen package (make deps installs it): %s" % exc)
+    strategies = os.path.join(os.path.dirname(ansible_mitogen.__file__), "plugins", "strategy")
+    return {"ANSIBLE_STRATEGY_PLUGINS": strategies, "ANSIBLE_STRATEGY": "mitogen_linear"}
+
+
+def timed_playbook(path, extra=None, check_mode=False, env_extra=None):
     """Seconds of one run of the playbook at ``path``; exits with its output when it fails."""
     cmd = [boxlib.ANSIBLE_PLAYBOOK, "-i", boxlib.INVENTORY, path]
     for key, value in (extra or {}).items():
         cmd += ["-e", json.dumps({key: value})]
     if check_mode:
         cmd.append("--check")
-    env = dict(os.environ, ANSIBLE_NOCOLOR="1")
+    env = dict(os.environ, ANSIBLE_NOCOLOR="1", **(env_extra or {}))
     t0 = time.monotonic()
     res = subprocess.run(cmd, cwd=boxlib.REPO, env=env, capture_output=True, text=True, timeout=7200, check=False)
     took = time.monotonic() - t0
@@ -153,11 +168,16 @@ def main():
     ap.add_argument("--nodes", default="6,12,30", help="node counts, ascending (default 6,12,30)")
     ap.add_argument("--stopped", default="0,2", help="stopped VMs per node (default 0,2)")
     ap.add_argument("--rounds", type=int, default=3, help="timed runs of each figure, the best kept (default 3)")
-    ap.add_argument("--site-again", action=argparse.BooleanOptionalAction, default=True,
-                    help="time site.yml's no-change run (default); --no-site-again leaves its figures out")
+    ap.add_argument("--site-again", choices=["both", "linear", "mitogen", "none"], default="both",
+                    help="time site.yml's no-change run with Ansible's linear strategy, with Mitogen's, both "
+                         "(default) or neither")
     args = ap.parse_args()
     counts = sorted(int(n) for n in args.nodes.split(","))
     stopped = sorted(int(n) for n in args.stopped.split(","))
+    strategies = {"linear": {}, "mitogen": mitogen_env() if args.site_again in ("both", "mitogen") else None}
+    runs = [k for k in ("linear", "mitogen") if args.site_again in (k, "both")]
+    names = {"linear": ("site again", "site ctl CPU", "site nodes CPU"),
+             "mitogen": ("mitogen again", "mitogen ctl CPU", "mitogen nodes CPU")}
     table = {}
     with tempfile.TemporaryDirectory() as tmp:
         per_node = os.path.join(tmp, "survey-per-node.yml")
@@ -169,32 +189,39 @@ def main():
             must(res.returncode == 0, "box up --nodes %d failed" % n)
             up = time.monotonic() - t0
             first = timed_playbook(playbook("site.yml"))[0]
-            again = again_cpu = again_nodes = None
-            if args.site_again:
+            site = {"box up": up, "site first": first}
+            for kind in runs:
                 cpu0, nodes0 = controller_cpu(), nodes_cpu()
-                again, out = timed_playbook(playbook("site.yml"))
+                again, out = timed_playbook(playbook("site.yml"), env_extra=strategies[kind])
                 again_cpu, again_nodes = controller_cpu() - cpu0, nodes_cpu() - nodes0
                 changed = {h: c for h, c in changed_in_recap(out).items() if c}
-                must(not changed, "site.yml's second run on %d nodes changed something: %s" % (n, changed))
-                boxlib.log("%d nodes: box up %.0f s, site.yml %.0f s, again %.0f s (no change; CPU: controller "
-                           "%.0f s, nodes %.0f s)" % (n, up, first, again, again_cpu, again_nodes))
+                must(changed_in_recap(out) and not changed,
+                     "site.yml's second run (%s) on %d nodes changed something: %s" % (kind, n, changed))
+                site.update(zip(names[kind], (again, again_cpu, again_nodes)))
+                boxlib.log("%d nodes: site.yml again (%s) %.0f s, no change; CPU: controller %.0f s, nodes %.0f s"
+                           % (n, kind, again, again_cpu, again_nodes))
             for k in stopped:
-                row = {"box up": up, "site first": first, "site again": again, "site ctl CPU": again_cpu,
-                       "site nodes CPU": again_nodes}
+                row = dict(site)
                 row.update(measure(n, k, args.rounds, per_node))
                 table[(n, k)] = row
                 boxlib.log("%d nodes, %d stopped VMs each: %s" % (
                     n, k, ", ".join("%s %s" % (f, cell(v)) for f, v in row.items())))
-    site = ["site again", "site ctl CPU", "site nodes CPU"] if args.site_again else []
+    site = [f for kind in runs for f in names[kind]]
     figures = site + ["survey", "survey per node", "createvm --check", "status"]
-    print("\n%-7s %-8s %s" % ("nodes", "stopped", " ".join("%16s" % f for f in ["box up", "site first"] + figures)))
+    print("\n%-7s %-8s %s" % ("nodes", "stopped", " ".join("%17s" % f for f in ["box up", "site first"] + figures)))
     for (n, k), row in sorted(table.items()):
-        print("%-7d %-8d %s" % (n, k, " ".join("%16s" % cell(row[f]) for f in ["box up", "site first"] + figures)))
+        print("%-7d %-8d %s" % (n, k, " ".join("%17s" % cell(row[f]) for f in ["box up", "site first"] + figures)))
     lo, hi = counts[0], counts[-1]
     print("\nratio %d nodes / %d nodes (target <= 2.0):" % (hi, lo))
     for k in stopped:
         print("  %d stopped VMs per node: %s" % (k, ", ".join(
             "%s %.2f" % (f, table[(hi, k)][f] / table[(lo, k)][f]) for f in figures)))
+    if len(runs) == 2:
+        print("site.yml's no-change run, mitogen / linear (time, controller CPU, nodes CPU):")
+        for (n, k), row in sorted(table.items()):
+            if k == stopped[0]:
+                print("  %d nodes: %s" % (n, ", ".join("%.2f" % (row[m] / row[l]) for m, l in zip(
+                    names["mitogen"], names["linear"]))))
     print("survey from the master / survey with a module run on each node (the baseline):")
     for (n, k), row in sorted(table.items()):
         print("  %d nodes, %d stopped each: %.2f" % (n, k, row["survey"] / row["survey per node"]))
