@@ -460,7 +460,6 @@ def wait_ssh(ip, timeout):
     return False
 
 
-
 def node_ssh(name, command, timeout=180):
     """``command`` run as root on the node ``name`` through the box's ssh_config (its pinned host keys)."""
     return subprocess.run(["ssh", "-F", os.path.join(STATE, "ssh_config"), name, command], capture_output=True,
@@ -500,6 +499,7 @@ def settle_boot(name):
         log("%s: %s failed at boot attaching to their cgroup (219/CGROUP); started again: %s" % (
             name, " ".join(cgroup), "still failed: %s (journalctl -b on the node)" % " ".join(sorted(again))
             if again else "ok"))
+
 
 # ---------------------------------------------------------------- inventory
 
