@@ -14,6 +14,9 @@ For each node count (ascending; the box grows, the nodes it had stay converged):
   mitogen again  the same no-change run with Mitogen's mitogen_linear strategy (inventory/ansible.cfg's option:
   mitogen ctl CPU  one Python interpreter kept on each node for the whole run, modules imported once), and its
   mitogen nodes CPU  controller's and nodes' CPU seconds
+  noop           the baseline for site again: a playbook of --noop-tasks tasks that each only stat / on every
+  noop mitogen   node (no facts), with each strategy: what Ansible itself costs per task and node on this
+                 machine, so site.yml's growth can be read against the least any playbook of its length grows
 then for each count of stopped VMs per node (defined with the collection's vm module on every node at once):
   survey         playbooks/survey.yml (one cluster_info run on the master reads every node: facts and VMs)
   survey per node the survey as it was (one node_info run on each node): the baseline
@@ -25,7 +28,7 @@ The VMs it defined are deleted at the end; the box is left up (make box-down).
 
 Not a CI step: 30 nodes take the machine for a long while.
 Usage: .venv/bin/python benchmarks/scale.py [--nodes 6,12,30] [--stopped 0,2] [--rounds 3]
-                                            [--site-again both|linear|mitogen|none]
+                                            [--site-again both|linear|mitogen|none] [--noop-tasks 100]
 """
 
 import argparse
@@ -59,6 +62,14 @@ PER_NODE = """---
         vms: true
       register: cloud1_node
 """
+
+
+def noop_playbook(tasks):
+    """A playbook of ``tasks`` tasks that each only stat / on every node: Ansible's own cost of one task on
+    one node (a worker, the connection, a module run, its result), with no work of the collection's."""
+    body = "".join("    - name: Task %d\n      ansible.builtin.stat:\n        path: /\n" % i for i in range(tasks))
+    return ("---\n- name: As many tasks as site.yml runs on a node, each doing nothing\n  hosts: hypervisors\n"
+            "  gather_facts: false\n  tasks:\n" + body)
 
 
 def must(ok, what):
@@ -171,6 +182,9 @@ def main():
     ap.add_argument("--site-again", choices=["both", "linear", "mitogen", "none"], default="both",
                     help="time site.yml's no-change run with Ansible's linear strategy, with Mitogen's, both "
                          "(default) or neither")
+    ap.add_argument("--noop-tasks", type=int, default=100,
+                    help="tasks of the no-op baseline playbook, timed with the same strategies (default 100, about "
+                         "what site.yml runs on a worker node; 0: not timed)")
     args = ap.parse_args()
     counts = sorted(int(n) for n in args.nodes.split(","))
     stopped = sorted(int(n) for n in args.stopped.split(","))
@@ -178,11 +192,15 @@ def main():
     runs = [k for k in ("linear", "mitogen") if args.site_again in (k, "both")]
     names = {"linear": ("site again", "site ctl CPU", "site nodes CPU"),
              "mitogen": ("mitogen again", "mitogen ctl CPU", "mitogen nodes CPU")}
+    noop_names = {"linear": "noop", "mitogen": "noop mitogen"} if args.noop_tasks > 0 else {}
     table = {}
     with tempfile.TemporaryDirectory() as tmp:
         per_node = os.path.join(tmp, "survey-per-node.yml")
         with open(per_node, "w") as handle:
             handle.write(PER_NODE)
+        noop = os.path.join(tmp, "noop.yml")
+        with open(noop, "w") as handle:
+            handle.write(noop_playbook(args.noop_tasks))
         for n in counts:
             t0 = time.monotonic()
             res = subprocess.run([sys.executable, BOX, "up", "--nodes", str(n)], cwd=boxlib.REPO, check=False)
@@ -200,13 +218,18 @@ def main():
                 site.update(zip(names[kind], (again, again_cpu, again_nodes)))
                 boxlib.log("%d nodes: site.yml again (%s) %.0f s, no change; CPU: controller %.0f s, nodes %.0f s"
                            % (n, kind, again, again_cpu, again_nodes))
+                if kind in noop_names:
+                    site[noop_names[kind]] = best_of(args.rounds, lambda env=strategies[kind]: timed_playbook(
+                        noop, env_extra=env))[0]
+                    boxlib.log("%d nodes: %d no-op tasks (%s) %.1f s" % (n, args.noop_tasks, kind,
+                                                                        site[noop_names[kind]]))
             for k in stopped:
                 row = dict(site)
                 row.update(measure(n, k, args.rounds, per_node))
                 table[(n, k)] = row
                 boxlib.log("%d nodes, %d stopped VMs each: %s" % (
                     n, k, ", ".join("%s %s" % (f, cell(v)) for f, v in row.items())))
-    site = [f for kind in runs for f in names[kind]]
+    site = [f for kind in runs for f in names[kind] + ((noop_names[kind],) if kind in noop_names else ())]
     figures = site + ["survey", "survey per node", "createvm --check", "status"]
     print("\n%-7s %-8s %s" % ("nodes", "stopped", " ".join("%17s" % f for f in ["box up", "site first"] + figures)))
     for (n, k), row in sorted(table.items()):
@@ -216,6 +239,14 @@ def main():
     for k in stopped:
         print("  %d stopped VMs per node: %s" % (k, ", ".join(
             "%s %.2f" % (f, table[(hi, k)][f] / table[(lo, k)][f]) for f in figures)))
+    for kind in runs:
+        if kind in noop_names:
+            row_lo, row_hi = table[(lo, stopped[0])], table[(hi, stopped[0])]
+            again = names[kind][0]
+            print("site.yml's no-change run (%s) against the no-op baseline: ratio %d/%d %.2f against the "
+                  "baseline's %.2f; site.yml / baseline %.2f at %d nodes, %.2f at %d" % (
+                      kind, hi, lo, row_hi[again] / row_lo[again], row_hi[noop_names[kind]] / row_lo[noop_names[kind]],
+                      row_lo[again] / row_lo[noop_names[kind]], lo, row_hi[again] / row_hi[noop_names[kind]], hi))
     if len(runs) == 2:
         print("site.yml's no-change run, mitogen / linear (time, controller CPU, nodes CPU):")
         for (n, k), row in sorted(table.items()):
