@@ -219,10 +219,9 @@ def main():
                 boxlib.log("%d nodes: site.yml again (%s) %.0f s, no change; CPU: controller %.0f s, nodes %.0f s"
                            % (n, kind, again, again_cpu, again_nodes))
                 if kind in noop_names:
-                    site[noop_names[kind]] = best_of(args.rounds, lambda env=strategies[kind]: timed_playbook(
-                        noop, env_extra=env))[0]
-                    boxlib.log("%d nodes: %d no-op tasks (%s) %.1f s" % (n, args.noop_tasks, kind,
-                                                                        site[noop_names[kind]]))
+                    noop_run = best_of(args.rounds, lambda env=strategies[kind]: timed_playbook(noop, env_extra=env))
+                    site[noop_names[kind]] = noop_run[0]
+                    boxlib.log("%d nodes: %d no-op tasks (%s) %.1f s" % (n, args.noop_tasks, kind, noop_run[0]))
             for k in stopped:
                 row = dict(site)
                 row.update(measure(n, k, args.rounds, per_node))
