@@ -402,6 +402,10 @@ def configure_node(root, i, n, pubkey):
     shutil.copy(hk + ".pub", os.path.join(root, "etc/ssh/ssh_host_ed25519_key.pub"))
     write(os.path.join(root, "etc/ssh/sshd_config.d/20-hostkey.conf"),
           "HostKey /etc/ssh/ssh_host_ed25519_key\n")
+    # root's user manager (user@0.service) stays up for the node's life: on this host's cgroups, stopping it when
+    # root's last session ends fails to thaw its slice and hangs to its stop timeout, and every SSH login meanwhile
+    # waits for it (seen: 16 s, and a Mitogen connection timing out, right after site.yml's first run)
+    write(os.path.join(root, "var/lib/systemd/linger/root"), "")
     os.makedirs(os.path.join(root, IMAGES.lstrip("/")), exist_ok=True)
     # the base carries no package lists (mmdebstrap cleans them): make the empty lists look old, so
     # apt's cache_valid_time in the roles refreshes them instead of trusting a fresh directory mtime
