@@ -24,15 +24,18 @@ class ActionModule(ActionBase):
         task_vars = task_vars or {}
         args = self._task.args
         try:
-            unknown = sorted(set(args) - {"request", "kind", "fact"})
+            unknown = sorted(set(args) - {"request", "kind", "fact", "nodes"})
             if unknown:
-                raise InvalidInput("unknown option(s) %s: give request, kind and fact" % ", ".join(unknown))
+                raise InvalidInput("unknown option(s) %s: give request, kind, nodes and fact" % ", ".join(unknown))
             kind = choice(args.get("kind"), "kind", KINDS, "vm")
             request = args.get("request")
             if not isinstance(request, dict):
                 raise InvalidInput("request must be a dict of the request's fields, got %s" % type(request).__name__)
+            nodes = args.get("nodes") or []
+            if not isinstance(nodes, list) or not all(isinstance(n, str) for n in nodes):
+                raise InvalidInput("nodes must be a list of the cluster's node names")
             if kind == "vm":
-                checked = requests.vm_request(request)
+                checked = requests.vm_request(request, nodes)
             else:
                 hosts = task_vars.get("groups", {}).get("hypervisors", [])
                 checked = requests.scale_request(request, task_vars.get("hostvars", {}), hosts)

@@ -18,8 +18,11 @@ def per_host(hostvars, hosts, var):
     return out
 
 
-def vm_request(request):
-    return vmspec.validate(dict(request))
+def vm_request(request, nodes=()):
+    """A VM request checked by the rules; with ``nodes`` (a creation), its name may not be a node's."""
+    checked = vmspec.validate(dict(request))
+    vmspec.check_not_a_node(checked["name"], nodes)
+    return checked
 
 
 def scale_request(request, hostvars, hosts, var="cloud1_node_vms"):

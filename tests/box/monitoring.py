@@ -5,7 +5,8 @@
 Phases (run in this order by extensions/molecule/monitoring/verify.yml):
   burn      a CPU burner in mon1 (node1) raises mon1's vm_cpu and node1's CPU and load_one in gmetad, node2
             stays low; loadbalance.yml then chooses another node, with node1's live load in its reasons, and
-            plans a batch of two away from node1
+            plans a batch of two away from node1; each node is in Ganglia under its name, keyed by its address,
+            and the master's gmond dropped no unreadable spoofed packet
   short     status.yml: the table, one node, one metric, one VM; unknown names refused with what exists
   disk      mon1's root filled to 85 %: its disk figure in Ganglia is 84-86 %; the agent stopped: no figure,
             and the VM says why
@@ -143,6 +144,7 @@ def burn():
                  and "node1" not in plan.values() and "lb2 -> " in out,
                  "loadbalance.yml plans a batch together, away from the busy node1: %s" % (plan or out[-600:]))
     boxlib.ssh_guest(ip, "pkill -f 'while :' ; true")
+    names_and_keys()
     boxlib.check(not [d for d in boxlib.disks() if d.startswith(("lb1", "lb2", "lb3"))]
                  and not {"lb1", "lb2", "lb3"} & set(dict((v, ip) for ip, v in boxlib.leases())),
                  "loadbalance.yml changed nothing (no disk, no lease for lb1, lb2, lb3)")
@@ -159,6 +161,30 @@ def loadbalance(vm, extra=None, inventory=boxlib.INVENTORY):
                 return rc, out, json.load(handle)
         except (OSError, ValueError):
             return rc, out, None
+
+
+def node_addresses():
+    children = boxlib.inventory()["all"]["children"]
+    return {name: host["ansible_host"] for group in ("master", "workers")
+            for name, host in children[group]["hosts"].items()}
+
+
+def names_and_keys():
+    """Each node in Ganglia under its inventory name, keyed by its address (the master's reverse lookup: no
+    override_hostname, whose spoofed name Ganglia 3.7.2 sends from freed memory), and the master's gmond has
+    dropped no packet for a spoof it could not read since it started, with a VM publishing all along."""
+    parsed = gmetad_hosts()
+    hosts = metrics.hosts_of(parsed) if parsed else {}
+    expected = node_addresses()
+    got = {name: hosts.get(name, {}).get("ip") for name in expected}
+    boxlib.check(parsed is not None and got == expected,
+                 "every node is in Ganglia under its inventory name, keyed by its address: %s" % got)
+    res = boxlib.ssh_node(MASTER, "pid=$(systemctl show -p MainPID --value ganglia-monitor) && [ \"$pid\" -gt 0 ] && "
+                                  "journalctl -o cat _PID=$pid | grep -c 'Incorrect format for spoof' || true")
+    count = res.stdout.strip()
+    boxlib.check(res.returncode == 0 and count == "0",
+                 "the master's gmond has read every packet it got (no 'Incorrect format for spoof argument'): "
+                 "%s such lines" % (count or "no answer: %s" % res.stderr.strip()[-200:]))
 
 
 def short():

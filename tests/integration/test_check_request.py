@@ -36,5 +36,15 @@ def test_options_are_checked(task):
     assert res["failed"] and "request must be a dict" in res["msg"]
     res = task("cloud1.iaas.check_request", {"request": {"name": "web1"}, "extra": 1})
     assert res["failed"] and "unknown option(s) extra" in res["msg"]
+    res = task("cloud1.iaas.check_request", {"request": {"name": "web1"}, "nodes": "node1"})
+    assert res["failed"] and "nodes must be a list" in res["msg"]
     res = task("cloud1.iaas.check_request", {"request": {"name": "ghost", "cpu": 2}, "kind": "scale"})
     assert res["failed"] and "ghost" in res["msg"]
+
+
+def test_a_creation_may_not_take_a_nodes_name(task):
+    res = task("cloud1.iaas.check_request", {"request": {"name": "node1", "owner": "alice"}, "nodes": ["node0", "node1"]})
+    assert res["failed"] is True and res["error"] == "InvalidInput"
+    assert res["msg"].startswith("VM name 'node1' is the name of a node of the cluster"), res["msg"]
+    res = task("cloud1.iaas.check_request", {"request": {"name": "web1", "owner": "alice"}, "nodes": ["node0", "node1"]})
+    assert not res.get("failed") and res["request"]["name"] == "web1"

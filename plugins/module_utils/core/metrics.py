@@ -10,11 +10,13 @@ status and loadbalance playbooks, the per-VM collector and (later) the balancer 
   disk), each with the metrics it came from, or None and why when they are missing;
 - ``vm_rates``: two samples of libvirt's bulk domain statistics into the per-VM figures the collector
   publishes (CPU %, memory used %, block and network byte rates), and ``vm_disk_usage`` from the guest
-  agent's filesystem list.
+  agent's filesystem list;
+- ``node_name_problems``: whether the master's gmond will name every node as the inventory does.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import xml.etree.ElementTree as ET
 
 from ansible_collections.cloud1.iaas.plugins.module_utils.core.placement import band
@@ -94,6 +96,31 @@ def parse_gmetad(text):
             hosts[host["name"]] = host
         clusters[cl.get("NAME")] = {"localtime": localtime, "hosts": hosts}
     return {"source": root.get("SOURCE"), "version": root.get("VERSION"), "clusters": clusters}
+
+
+def node_name_problems(getent_text, addresses):
+    """Why the master's gmond would not name every node as the inventory does, as a list of sentences (empty
+    when it will). gmond names a node that reports without spoofing by the reverse lookup of the address it
+    sends from (the resolver's first name for it, /etc/hosts first), so each node's address must resolve to
+    the node's own name first. ``getent_text`` is the master's ``getent hosts ADDRESS...`` output, ``addresses``
+    {node: address}; a node whose address is not an IPv4 address is not looked up (gmond's ACL admits none)."""
+    first = {}
+    for line in str(getent_text or "").splitlines():
+        fields = line.split()
+        if len(fields) >= 2:
+            first.setdefault(fields[0], fields[1])
+    problems = []
+    for node, address in sorted(dict(addresses).items()):
+        try:
+            ipaddress.IPv4Address(str(address))
+        except ValueError:
+            continue
+        name = first.get(str(address))
+        if name is None:
+            problems.append("%s (%s) has no name on the master" % (node, address))
+        elif name != node:
+            problems.append("%s (%s) is named %s first on the master" % (node, address, name))
+    return problems
 
 
 def hosts_of(parsed, cluster=None):

@@ -52,6 +52,15 @@ def check_name(name, what="VM name"):
     return name
 
 
+def check_not_a_node(name, nodes):
+    """A new VM may not take a node's name: Ganglia would keep the VM's metrics under the node's name (and its
+    RRDs), so placement and the balancer would read the VM's load as the node's; the console would mix them."""
+    if name in set(nodes or ()):
+        raise InvalidInput("VM name %s is the name of a node of the cluster: Ganglia and the console would take "
+                           "the VM for the node; choose another name; nothing was changed" % shown(name))
+    return name
+
+
 def check_owner(owner):
     if owner in (None, ""):
         return None

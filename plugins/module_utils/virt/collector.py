@@ -36,7 +36,8 @@ class Collector:
     def _spoof(dom):
         """The VM as gmond's host: "name:name". gmond keys its hosts by the address part and keeps a host until
         its dmax, so a VM's IP (handed to the next VM once it is deleted) would publish the new VM under the
-        old one's name; the name is unique in the cluster, as the nodes' own override_ip is their name."""
+        old one's name. The name is unique in the cluster and has no dot, so it never takes a node's key (the
+        master keys a node by its IPv4 address), and createvm refuses a VM named as a node."""
         return "%s:%s" % (dom.name, dom.name)
 
     def _disk(self, dom):

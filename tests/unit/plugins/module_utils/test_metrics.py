@@ -181,3 +181,22 @@ def test_recorded_box_with_node2s_gmond_stopped_node2_is_dead():
     assert not view["nodes"]["node2"]["alive"] and view["nodes"]["node1"]["alive"]
     assert "dead after 4 x TMAX" in view["nodes"]["node2"]["why"]
     assert metrics.load_table(view["nodes"])[3].split()[:2] == ["node2", "dead"]
+
+
+GETENT = "10.0.0.10       node0\n10.0.0.11       node1.lab node1\n"
+
+
+def test_every_node_named_by_its_address_first_name_is_no_problem():
+    assert metrics.node_name_problems("10.0.0.10  node0\n10.0.0.11  node1 node1.lab\n",
+                                      {"node0": "10.0.0.10", "node1": "10.0.0.11"}) == []
+
+
+def test_a_node_named_otherwise_or_not_at_all_is_a_problem_each():
+    problems = metrics.node_name_problems(GETENT, {"node0": "10.0.0.10", "node1": "10.0.0.11", "node2": "10.0.0.12"})
+    assert problems == ["node1 (10.0.0.11) is named node1.lab first on the master",
+                        "node2 (10.0.0.12) has no name on the master"]
+
+
+def test_only_ipv4_addresses_are_looked_up_and_empty_output_means_no_names():
+    assert metrics.node_name_problems("", {"node0": "node0.example", "node1": ""}) == []
+    assert metrics.node_name_problems(None, {"node0": "10.0.0.10"}) == ["node0 (10.0.0.10) has no name on the master"]

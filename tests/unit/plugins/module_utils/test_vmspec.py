@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from ansible_collections.cloud1.iaas.plugins.module_utils.errors import InvalidInput
+from ansible_collections.cloud1.iaas.plugins.module_utils.core import vmspec
 from ansible_collections.cloud1.iaas.plugins.module_utils.core.vmspec import validate
 
 OK = dict(name="web1", owner="alice", vcpus="2", memory_mib=512, disk_gib=4, ip="10.77.0.120", prefix=24,
@@ -69,3 +70,10 @@ def test_bad_requests_say_what_to_fix(change, message):
 def test_the_seeds_hyperthreading_topology():
     spec = validate(dict(OK, vcpus=8, topology=dict(sockets=1, cores=1, threads=8)))
     assert spec["topology"] == {"sockets": 1, "cores": 1, "threads": 8}
+
+
+def test_a_new_vm_may_not_take_a_nodes_name():
+    assert vmspec.check_not_a_node("web1", ["node0", "node1"]) == "web1"
+    assert vmspec.check_not_a_node("node1", []) == "node1"
+    with pytest.raises(InvalidInput, match="VM name 'node1' is the name of a node of the cluster"):
+        vmspec.check_not_a_node("node1", ["node0", "node1"])
