@@ -34,6 +34,8 @@ CASES = [
     ("createvm.yml", {"vm": "h1", "image": "missing.qcow2"}, "does not exist"),
     ("createvm.yml", {"vm": "h1", "disk": 1}, "smaller than the base image"),
     ("createvm.yml", {"vm": "h1", "node": "node9"}, "node node9 is not a hypervisor"),
+    # Ganglia would keep its metrics under the node's name: placement would read the VM's load as node1's
+    ("createvm.yml", {"vm": "node1"}, "VM name 'node1' is the name of a node of the cluster"),
     ("createvm.yml", {"vm": "h1", "owner": "bad owner"}, "owner 'bad owner' is not valid"),
     ("clonevm.yml", {"vm": "h1", "source": "web1", "owner": "alice"}, "shut it down first"),
     ("clonevm.yml", {"vm": "h1", "source": "ghost"}, "no VM named ghost"),
