@@ -17,6 +17,8 @@ Phases (run in this order by extensions/molecule/monitoring/verify.yml):
   graphs    graphs.yml draws a node graph and a VM graph: PNGs of the requested size, not one colour; a bad
             period is refused; the master's timer has drawn every node's graphs
   down      gmetad stopped: status.yml says so in one line at once; placement falls back with a warning
+  revive    gmetad killed (SIGKILL): systemd, which runs it in the foreground, starts it again, and it lists every
+            node again
   delete    deletevm.yml removes mon1 (the later scenarios expect no VM)
 """
 
@@ -343,6 +345,36 @@ def down():
         boxlib.ssh_node(MASTER, "systemctl start gmetad")
 
 
+def gmetad_unit():
+    """The master's gmetad unit as systemd has it (Type, Restart, MainPID, ActiveState), or None when unread."""
+    res = boxlib.ssh_node(MASTER, "systemctl show gmetad -p Type -p Restart -p MainPID -p ActiveState")
+    unit = dict(line.split("=", 1) for line in res.stdout.split() if "=" in line)
+    return unit if res.returncode == 0 and len(unit) == 4 else None
+
+
+def revive():
+    before = gmetad_unit()
+    supervised = (before is not None and before["Type"] == "simple" and before["Restart"] == "on-failure"
+                  and before["ActiveState"] == "active" and before["MainPID"] not in ("", "0"))
+    boxlib.check(supervised, "gmetad runs in the foreground under systemd, restarted on failure: %s" % before)
+    if not supervised:
+        return
+    boxlib.ssh_node(MASTER, "kill -KILL %s" % before["MainPID"])
+
+    def started():
+        now = gmetad_unit()
+        return now if now and now["ActiveState"] == "active" and now["MainPID"] not in ("0", before["MainPID"]) else None
+    now, took = wait_for("gmetad started again", started, 60, every=2)
+    boxlib.check(now is not None, "gmetad killed (SIGKILL, pid %s): systemd started it again in %.0f s (pid %s)"
+                 % (before["MainPID"], took, (now or {}).get("MainPID")))
+
+    def lists_every_node():
+        parsed = gmetad_hosts()
+        return parsed is not None and set(node_addresses()) <= set(metrics.hosts_of(parsed))
+    got, took = wait_for("gmetad listing every node", lists_every_node, 60)
+    boxlib.check(bool(got), "the restarted gmetad lists every node again (%.0f s)" % took)
+
+
 def delete():
     rc, out, _took = boxlib.playbook("deletevm.yml", {"vm": VM})
     boxlib.check(rc == 0 and boxlib.vm_state(VM)[1] == "absent" and vm_ip() is None,
@@ -352,7 +384,7 @@ def delete():
 
 
 PHASES = {"burn": burn, "short": short, "disk": disk, "dead": dead, "silent": silent, "graphs": graphs, "down": down,
-          "delete": delete}
+          "revive": revive, "delete": delete}
 
 if __name__ == "__main__":
     boxlib.run_phases(PHASES, sys.argv[1:])
