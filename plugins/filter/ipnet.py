@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-"""Address filters cidr_network, cidr_ip, cidr_prefix (documented in their .yml files)."""
+"""Address filters cidr_network, cidr_ip, cidr_prefix, ssh_source_option (documented in their .yml files)."""
 
 from ansible.errors import AnsibleFilterError
 
@@ -27,4 +27,5 @@ class FilterModule:
             "cidr_network": _wrap(net.cidr_network),
             "cidr_ip": _wrap(net.cidr_ip),
             "cidr_prefix": _wrap(net.cidr_prefix),
+            "ssh_source_option": _wrap(net.ssh_source_option),
         }

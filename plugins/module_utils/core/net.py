@@ -41,3 +41,26 @@ def cidr_ip(text):
 def cidr_prefix(text):
     """'10.77.0.11/24' -> 24."""
     return _ipnet(text).prefixlen
+
+
+def ssh_source_option(sources):
+    """sshd's ``from="..."`` option that lets an authorized key in only from ``sources`` (addresses or networks
+    with prefix), or '' when none of them is one. Host names are left out: sshd compares the connection's
+    address, and matches names only with UseDNS, which Debian turns off."""
+    if not HAS_NETADDR:
+        raise MissingDependency("the netaddr Python library is required: pip install netaddr")
+    if isinstance(sources, (str, bytes)) or not hasattr(sources, "__iter__"):
+        raise InvalidInput("the sources of a key are a list of addresses or networks, not %r" % (sources,))
+    kept = []
+    for source in sources:
+        text = str(source).strip()
+        if "." not in text and ":" not in text:   # a short name, or netaddr's implicit forms ('10' is 10.0.0.0/8)
+            continue
+        try:
+            net = netaddr.IPNetwork(text)
+        except (netaddr.AddrFormatError, ValueError, TypeError):
+            continue
+        pattern = "%s/%d" % (net.network, net.prefixlen) if "/" in text else str(net.ip)
+        if pattern not in kept:
+            kept.append(pattern)
+    return 'from="%s"' % ",".join(kept) if kept else ""

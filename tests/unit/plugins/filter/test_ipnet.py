@@ -18,3 +18,10 @@ def test_filters_registered_and_working():
 def test_filter_error_is_an_ansible_error():
     with pytest.raises(AnsibleFilterError, match="no prefix length"):
         FilterModule().filters()["cidr_network"]("10.77.0.11")
+
+
+def test_ssh_source_option_filter():
+    f = FilterModule().filters()["ssh_source_option"]
+    assert f(["10.77.0.11", "node1"]) == 'from="10.77.0.11"'
+    with pytest.raises(AnsibleFilterError, match="list of addresses"):
+        f("10.77.0.11")

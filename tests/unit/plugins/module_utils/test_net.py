@@ -22,3 +22,21 @@ def test_cidr_rejects_with_a_fix(bad):
     with pytest.raises(InvalidInput) as err:
         net.cidr_network(bad)
     assert "10.77.0.11/24" in err.value.message
+
+
+@pytest.mark.parametrize("sources,option", [
+    (["10.77.0.11"], 'from="10.77.0.11"'),
+    (["10.77.0.11", "192.0.2.5/28", "2001:db8::1", "10.77.0.11"], 'from="10.77.0.11,192.0.2.0/28,2001:db8::1"'),
+    ([" 10.77.0.12 "], 'from="10.77.0.12"'),
+    (["node1", "node1.example.org", "10", "10.77.0.300"], ""),   # names and non-addresses are left out
+    (["node1.example.org", "10.77.0.13"], 'from="10.77.0.13"'),
+    ([], ""),
+])
+def test_ssh_source_option(sources, option):
+    assert net.ssh_source_option(sources) == option
+
+
+@pytest.mark.parametrize("bad", ["10.77.0.11", None, 5])
+def test_ssh_source_option_wants_a_list(bad):
+    with pytest.raises(InvalidInput, match="list of addresses"):
+        net.ssh_source_option(bad)
