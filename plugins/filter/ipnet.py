@@ -4,7 +4,8 @@
 
 from __future__ import annotations
 
-"""Address filters cidr_network, cidr_ip, cidr_prefix, ssh_source_option (documented in their .yml files)."""
+"""Address filters cidr_network, cidr_ip, cidr_prefix, ssh_source_option, authorized_key_line (documented in their
+.yml files)."""
 
 from ansible.errors import AnsibleFilterError
 
@@ -13,9 +14,9 @@ from ansible_collections.cloud1.iaas.plugins.module_utils.errors import Cloud1Er
 
 
 def _wrap(fn):
-    def run(value):
+    def run(value, *args, **kwargs):
         try:
-            return fn(value)
+            return fn(value, *args, **kwargs)
         except Cloud1Error as exc:
             raise AnsibleFilterError(exc.message)
     return run
@@ -28,4 +29,5 @@ class FilterModule:
             "cidr_ip": _wrap(net.cidr_ip),
             "cidr_prefix": _wrap(net.cidr_prefix),
             "ssh_source_option": _wrap(net.ssh_source_option),
+            "authorized_key_line": _wrap(net.authorized_key_line),
         }

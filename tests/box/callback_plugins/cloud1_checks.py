@@ -5,7 +5,10 @@
 
 Active only when CLOUD1_BOX_CHECKS names a file, and only in playbooks named verify.yml. A check is a PASS/FAIL
 line printed by the Python check scripts (tests/box/*.py), or else one task result per host (ok = passed,
-failed = failed; skipped results and tasks that only print or set variables do not count)."""
+failed = failed; skipped results and tasks that only print or set variables do not count).
+
+Every playbook of a scenario (create, converge, idempotence, verify, ...) also writes one line with its wall time,
+so that the box tier can print each scenario's time and its drift shows from one run to the next."""
 
 from __future__ import annotations
 
@@ -22,6 +25,7 @@ requirements:
 import json
 import os
 import re
+import time
 
 from ansible.plugins.callback import CallbackBase
 
@@ -43,13 +47,23 @@ class CallbackModule(CallbackBase):
         self.path = os.environ.get("CLOUD1_BOX_CHECKS")
         self.scenario = os.environ.get("MOLECULE_SCENARIO_NAME", "unknown")
         self.active = False
+        self.playbook, self.started = None, None
 
     def v2_playbook_on_start(self, playbook):
-        self.active = bool(self.path) and os.path.basename(playbook._file_name) == "verify.yml"
+        self.playbook, self.started = os.path.basename(playbook._file_name), time.monotonic()
+        self.active = bool(self.path) and self.playbook == "verify.yml"
+
+    def v2_playbook_on_stats(self, stats):
+        if self.path and self.started is not None:
+            self._append({"scenario": self.scenario, "playbook": self.playbook,
+                          "seconds": round(time.monotonic() - self.started, 1)})
+
+    def _append(self, record):
+        with open(self.path, "a") as handle:
+            handle.write(json.dumps(record) + "\n")
 
     def _write(self, ok, what):
-        with open(self.path, "a") as handle:
-            handle.write(json.dumps({"scenario": self.scenario, "ok": bool(ok), "check": what}) + "\n")
+        self._append({"scenario": self.scenario, "ok": bool(ok), "check": what})
 
     def _record(self, result, failed):
         if not self.active or result._task.action in NOT_CHECKS:

@@ -22,6 +22,16 @@ def test_filter_error_is_an_ansible_error():
 
 def test_ssh_source_option_filter():
     f = FilterModule().filters()["ssh_source_option"]
-    assert f(["10.77.0.11", "node1"]) == 'from="10.77.0.11"'
+    assert f(["10.77.0.11", "192.0.2.0/28"]) == 'from="10.77.0.11,192.0.2.0/28"'
     with pytest.raises(AnsibleFilterError, match="list of addresses"):
         f("10.77.0.11")
+    with pytest.raises(AnsibleFilterError, match="'node1' is not an address"):
+        f(["node1"])
+
+
+def test_authorized_key_line_filter_takes_keywords():
+    f = FilterModule().filters()["authorized_key_line"]
+    assert f("ssh-ed25519 AAAA root@node1", comment="c root@node1", host="10.77.0.11", sources=["10.0.0.0/8"]) \
+        == 'from="10.77.0.11,10.0.0.0/8" ssh-ed25519 AAAA c root@node1'
+    with pytest.raises(AnsibleFilterError, match="c root@node1: the sources"):
+        f("ssh-ed25519 AAAA", comment="c root@node1", sources="10.0.0.7")

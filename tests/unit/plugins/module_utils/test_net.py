@@ -26,10 +26,9 @@ def test_cidr_rejects_with_a_fix(bad):
 
 @pytest.mark.parametrize("sources,option", [
     (["10.77.0.11"], 'from="10.77.0.11"'),
-    (["10.77.0.11", "192.0.2.5/28", "2001:db8::1", "10.77.0.11"], 'from="10.77.0.11,192.0.2.0/28,2001:db8::1"'),
+    (["10.77.0.11", "192.0.2.0/28", "2001:db8::1", "10.77.0.11"], 'from="10.77.0.11,192.0.2.0/28,2001:db8::1"'),
     ([" 10.77.0.12 "], 'from="10.77.0.12"'),
-    (["node1", "node1.example.org", "10", "10.77.0.300"], ""),   # names and non-addresses are left out
-    (["node1.example.org", "10.77.0.13"], 'from="10.77.0.13"'),
+    (("2001:db8::/64",), 'from="2001:db8::/64"'),
     ([], ""),
 ])
 def test_ssh_source_option(sources, option):
@@ -40,3 +39,54 @@ def test_ssh_source_option(sources, option):
 def test_ssh_source_option_wants_a_list(bad):
     with pytest.raises(InvalidInput, match="list of addresses"):
         net.ssh_source_option(bad)
+
+
+@pytest.mark.parametrize("source", ["node1", "node1.example.org", "10", "10.77.0.300", "", "10.77.0.0/33"])
+def test_ssh_source_option_refuses_what_is_no_address(source):
+    with pytest.raises(InvalidInput, match="is not an address or a network"):
+        net.ssh_source_option(["10.77.0.11", source])
+
+
+def test_ssh_source_option_refuses_an_address_with_a_prefix_and_says_both_fixes():
+    with pytest.raises(InvalidInput) as err:
+        net.ssh_source_option(["192.0.2.5/28"])
+    assert "write 192.0.2.5 for that one address, or 192.0.2.0/28 for its network" in err.value.message
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("10.77.0.11", True), ("2001:db8::1", True), (" 10.77.0.11 ", True),
+    ("node1", False), ("node1.example.org", False), ("10.77.0.0/24", False), ("10", False), ("", False), (None, False),
+])
+def test_is_address(text, expected):
+    assert net.is_address(text) is expected
+
+
+KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHQ root@node1"
+
+
+@pytest.mark.parametrize("host,sources,line", [
+    ("10.77.0.11", [], 'from="10.77.0.11" ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHQ cloud1 cluster root@node1'),
+    ("10.77.0.11", ["192.0.2.0/28"],
+     'from="10.77.0.11,192.0.2.0/28" ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHQ cloud1 cluster root@node1'),
+    ("node1.example.org", ["10.0.0.7"], 'from="10.0.0.7" ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHQ cloud1 cluster root@node1'),
+    ("node1", [], "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHQ cloud1 cluster root@node1"),   # a name: no limit
+    (None, None, "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHQ cloud1 cluster root@node1"),    # limit turned off
+])
+def test_authorized_key_line(host, sources, line):
+    assert net.authorized_key_line(KEY + "\n", "cloud1 cluster root@node1", host=host, sources=sources) == line
+
+
+@pytest.mark.parametrize("key", ["", None, "AAAAC3NzaC1lZDI1NTE5AAAAIHQ", "ssh-ed25519", "-----BEGIN OPENSSH PRIVATE KEY-----"])
+def test_authorized_key_line_wants_a_public_key(key):
+    with pytest.raises(InvalidInput, match="root@node1: .* is not an OpenSSH public key"):
+        net.authorized_key_line(key, "root@node1", host="10.77.0.11")
+
+
+@pytest.mark.parametrize("sources,why", [
+    ("10.0.0.7", "list of addresses"),
+    (["node1"], "'node1' is not an address or a network"),
+    (["10.0.0.7/24"], "has host bits set"),
+])
+def test_authorized_key_line_names_the_key_with_bad_sources(sources, why):
+    with pytest.raises(InvalidInput, match="^root@node1: .*" + why):
+        net.authorized_key_line(KEY, "root@node1", host="10.77.0.11", sources=sources)
