@@ -29,7 +29,7 @@ def main(checks, root):
     for s in scenarios:
         took = steps.get(s, [])   # converge twice: converge, then molecule's idempotence run
         print("[test] box: scenario %-11s %3d checks passed, %d failed%s  %5.0fs%s"
-              % (s, ok[s], bad[s], "  (NO CHECK RAN)" if s in missing else "", sum(t for _, t in took),
+              % (s, ok[s], bad[s], "  (NO CHECK RAN)" if s in missing else "", sum(step[1] for step in took),
                  (" (" + ", ".join("%s %.0fs" % step for step in took) + ")") if took else ""),
               file=sys.stderr)
     print(sum(ok.values()), sum(bad.values()) + len(missing))

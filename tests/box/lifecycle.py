@@ -440,17 +440,18 @@ def rescue():
     crash(before)
 
 
-def crash(before):
-    """A guest that stops during its first boot (destroyed here once the run awaits its host keys: a crash, as
-    far as the run can tell) fails the run at once, not after the SSH timeout, and the run takes back all it made."""
+def crash(before, vm="crash1", inject=None, awaited="TASK [The VM's SSH host keys"):
+    """A guest that stops during its first boot (destroyed here once the run awaits it: a crash, as far as the run
+    can tell) fails the run at once, not after the SSH timeout, and the run takes back all it made. The default
+    preparation's run awaits the guest's host keys through its agent; inject=guestfs's awaits its sshd on the node."""
     t0 = time.monotonic()
-    proc = _createvm("crash1", ["-e", "ssh_timeout=600"])
+    proc = _createvm(vm, ["-e", "ssh_timeout=600"] + (["-e", "inject=%s" % inject] if inject else []))
     lines, awaiting = [], threading.Event()
 
     def read():
         for line in proc.stdout:
             lines.append(line)
-            if "TASK [The VM's SSH host keys" in line:
+            if awaited in line:
                 awaiting.set()
 
     reader = threading.Thread(target=read, daemon=True)
@@ -460,7 +461,7 @@ def crash(before):
         for node, uri in sorted(boxlib.node_uris().items()):
             conn = libvirt.open(uri)
             try:
-                dom = conn.lookupByName("crash1")
+                dom = conn.lookupByName(vm)
                 if dom.isActive():
                     dom.destroy()
                     stopped = node
@@ -473,17 +474,23 @@ def crash(before):
     took = time.monotonic() - t0
     out = "".join(lines)
     flat = " ".join(out.split())
-    boxlib.check(stopped is not None and proc.returncode != 0 and "crash1 is shutoff" in flat
+    boxlib.check(stopped is not None and proc.returncode != 0 and ("%s is shutoff" % vm) in flat
                  and "removed what this run created" in flat,
-                 "crash1 destroyed on %s while the run awaited its host keys: createvm fails saying so and removes "
-                 "what it made, in %.0f s of a 600 s SSH timeout" % (stopped, took))
-    if proc.returncode == 0 or "crash1 is shutoff" not in flat:
+                 "%s (%s) destroyed on %s while the run awaited it at %r: createvm fails saying so and removes what "
+                 "it made, in %.0f s of a 600 s SSH timeout"
+                 % (vm, inject or "default preparation", stopped, awaited[6:], took))
+    if proc.returncode == 0 or ("%s is shutoff" % vm) not in flat:
         print(out[-3000:])
-    boxlib.check(boxlib.vm_state("crash1")[1] == "absent" and lease_of("crash1") is None
-                 and boxlib.cluster_state() == before, "no domain, disk or lease of crash1 is left")
+    boxlib.check(boxlib.vm_state(vm)[1] == "absent" and lease_of(vm) is None
+                 and boxlib.cluster_state() == before, "no domain, disk or lease of %s is left" % vm)
+
+
+def crash_guestfs():
+    """The same with inject=guestfs (its host keys made on the node, no agent read): the wait on the node ends."""
+    crash(boxlib.cluster_state(), "crash2", "guestfs", "TASK [The VM's sshd answers, read on its node")
 
 
 if __name__ == "__main__":
     boxlib.run_phases({"placed": placed, "states": states, "spoof": spoof, "hostkeys": hostkeys, "clone": clone,
                        "concurrent": concurrent, "killed": killed, "existing": existing, "delete": delete,
-                       "rescue": rescue}, sys.argv[1:])
+                       "rescue": rescue, "crash_guestfs": crash_guestfs}, sys.argv[1:])

@@ -318,3 +318,90 @@ def test_smbios_settings_for_an_image_that_reads_them(conn, tmp_path):
         for vol in pool.listAllVolumes():
             vol.delete(0)
         pool.destroy()
+
+
+def _line_server(line):
+    """A TCP server on 127.0.0.1 that sends ``line`` to each connection (a real socket: the wait's read is real);
+    returns (port, close)."""
+    import socket
+    import threading
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(8)
+    server.settimeout(0.2)
+    stop = threading.Event()
+
+    def serve():
+        while not stop.is_set():
+            try:
+                peer, _addr = server.accept()
+            except OSError:
+                continue
+            with peer:
+                peer.sendall(line)
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+
+    def close():
+        stop.set()
+        thread.join()
+        server.close()
+    return server.getsockname()[1], close
+
+
+def test_ssh_wait_returns_the_banner_and_refuses_what_it_cannot_wait_on(conn, monkeypatch):
+    """vm_ssh_wait reads sshd's identification line at the VM's address (a real socket here); a VM with no address,
+    another owner's VM and a stopped VM are refused before any wait; something that is not sshd is not taken."""
+    from ansible_collections.cloud1.iaas.plugins.module_utils.ops import vm_ssh_wait
+    monkeypatch.setattr(vm_ssh_wait, "LibvirtClient", lambda uri: LibvirtClient(uri, conn=conn))
+    vm.ensure(NEW, conn=conn)
+    ask = dict(uri="test:///default", name="web1", ip="127.0.0.1", timeout=3)
+    port, close = _line_server(b"SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3\r\n")
+    try:
+        res = vm_ssh_wait.ensure(dict(ask, port=port), check_mode=True)
+        assert res["banner"] == "SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3" and not res["changed"]
+        assert (res["ip"], res["port"]) == ("127.0.0.1", port) and res["seconds"] < 3
+        with pytest.raises(errors.InvalidInput, match="is not mallory's"):
+            vm_ssh_wait.ensure(dict(ask, port=port, owner="mallory"))
+    finally:
+        close()
+    with pytest.raises(errors.InvalidInput, match="web1 has no recorded address: give the address to wait on as ip="):
+        vm_ssh_wait.ensure(dict(ask, ip=None))
+    with pytest.raises(errors.InvalidInput, match="ip='node1' is not an address"):
+        vm_ssh_wait.ensure(dict(ask, ip="node1"))
+    port, close = _line_server(b"HTTP/1.1 400 Bad Request\r\n")
+    try:
+        with pytest.raises(errors.OperationFailed, match=r"web1 does not answer SSH within 3 s: 127.0.0.1:\d+ answers "
+                                                         r"'HTTP/1.1 400 Bad Request', not an SSH server"):
+            vm_ssh_wait.ensure(dict(ask, port=port))
+    finally:
+        close()
+    vm.ensure(dict(NEW, state="stopped"), conn=conn)
+    with pytest.raises(errors.InvalidInput, match="web1 is shutoff: sshd is awaited on a running guest"):
+        vm_ssh_wait.ensure(dict(ask, port=22))
+
+
+def test_a_guest_that_stops_while_its_ssh_is_awaited_fails_the_wait_at_once(conn, monkeypatch):
+    """With nothing answering at its address, a guest that stops ends the wait with its state and its serial log,
+    well before the timeout (a wait from the controller could not tell it from a slow boot)."""
+    import socket
+    import threading
+    import time
+    from ansible_collections.cloud1.iaas.plugins.module_utils.ops import vm_ssh_wait
+    monkeypatch.setattr(vm_ssh_wait, "LibvirtClient", lambda uri: LibvirtClient(uri, conn=conn))
+    vm.ensure(NEW, conn=conn)
+    with socket.socket() as free:   # a port nothing listens on: every try is refused
+        free.bind(("127.0.0.1", 0))
+        port = free.getsockname()[1]
+    stop = threading.Timer(1.0, lambda: conn.lookupByName("web1").destroy())
+    stop.start()
+    t0 = time.monotonic()
+    try:
+        with pytest.raises(errors.OperationFailed, match=r"web1 is shutoff while its SSH was awaited at 127.0.0.1:\d+: "
+                                                         r"the guest stopped during its boot; its serial console "
+                                                         r"\(/var/log/libvirt/qemu/web1-serial.log"):
+            vm_ssh_wait.ensure(dict(uri="test:///default", name="web1", ip="127.0.0.1", port=port, timeout=600))
+    finally:
+        stop.join()
+    assert time.monotonic() - t0 < 30

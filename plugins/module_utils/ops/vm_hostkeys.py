@@ -23,17 +23,21 @@ ARGUMENT_SPEC = vm_argument_spec(
 MODULE_ARGS = dict(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
 
 
+def still_running(dom, awaited):
+    """Raise when ``dom`` crashed or powered off while ``awaited`` (a wait on a booting guest): no use waiting on."""
+    state = dom.state()
+    if not rules.is_executing(state):
+        raise OperationFailed("%s is %s while %s: the guest stopped during its boot; its serial console (%s on its "
+                              "node) says why" % (dom.name, state, awaited, domain.serial_log_path(dom.name)))
+
+
 def read_keys(dom, timeout):
     """The guest's host keys through its agent, waiting up to ``timeout`` s for the agent and for sshd's first
     start to have made them all (a read while it makes them one type after another would record a part)."""
     access = GuestAccess(dom, method="agent", timeout=30)
 
     def probe():
-        state = dom.state()
-        if not rules.is_executing(state):   # it crashed or powered off while booting: no use waiting on
-            raise OperationFailed("%s is %s while its host keys were awaited: the guest stopped during its "
-                                  "boot; its serial console (%s on its node) says why"
-                                  % (dom.name, state, domain.serial_log_path(dom.name)))
+        still_running(dom, "its host keys were awaited")
         if not access.agent_available():
             return False, "qemu-guest-agent does not answer (%s)" % access.agent_error
         rc, out, err = access.run(["/bin/sh", "-c", HOST_KEYS, "sh", "/etc/ssh"])
