@@ -60,6 +60,12 @@ def is_address(text):
         return False
 
 
+def _source_list(sources):
+    if isinstance(sources, (str, bytes)) or not hasattr(sources, "__iter__"):
+        raise InvalidInput("the sources of a key are a list of addresses or networks, not %r" % (sources,))
+    return list(sources)
+
+
 def ssh_source_option(sources):
     """sshd's ``from="..."`` option that lets an authorized key in only from ``sources``, or '' for none.
 
@@ -67,10 +73,8 @@ def ssh_source_option(sources):
     is refused, a host name among them: sshd compares the address a connection comes from, and matches names only
     with UseDNS, which Debian turns off. An address with a prefix (192.0.2.5/28) is refused too: it is either one
     host or its whole network, and which one was meant is not for this function to guess."""
-    if isinstance(sources, (str, bytes)) or not hasattr(sources, "__iter__"):
-        raise InvalidInput("the sources of a key are a list of addresses or networks, not %r" % (sources,))
     kept = []
-    for source in sources:
+    for source in _source_list(sources):
         text = str(source).strip()
         parsed = _parse(text, "an address or a network with prefix (like 10.77.0.11 or 192.0.2.0/28)")
         if "/" not in text:
@@ -93,16 +97,13 @@ def authorized_key_line(public_key, comment, host=None, sources=()):
     when it is an address and left out when it is a name. ``sources`` are extra addresses or networks, each
     checked. With neither, the line has no from= option: the key is admitted from anywhere."""
     fields = str(public_key or "").split()
-    if len(fields) < 2 or not (fields[0].startswith(("ssh-", "ecdsa-", "sk-"))):
-        raise InvalidInput("%s: %r is not an OpenSSH public key (TYPE BASE64 [COMMENT])"
-                           % (comment, str(public_key or "")[:40]))
-    if sources is None:
-        sources = []
-    if isinstance(sources, (str, bytes)) or not hasattr(sources, "__iter__"):
-        raise InvalidInput("%s: the sources of a key are a list of addresses or networks, not %r"
-                           % (comment, sources))
+    if len(fields) < 2 or not fields[0].startswith(("ssh-", "ecdsa-", "sk-")):
+        # not echoed: a private key given by mistake must not reach the log
+        raise InvalidInput("%s: the text given is not an OpenSSH public key (TYPE BASE64 [COMMENT], TYPE like "
+                           "ssh-ed25519); give the .pub file's content" % comment)
     try:
-        option = ssh_source_option(([str(host).strip()] if host and is_address(host) else []) + list(sources))
+        option = ssh_source_option(([str(host).strip()] if host and is_address(host) else [])
+                                   + _source_list([] if sources is None else sources))
     except InvalidInput as exc:
         raise InvalidInput("%s: %s" % (comment, exc.message))
     return " ".join(x for x in (option, fields[0], fields[1], str(comment).strip()) if x)
