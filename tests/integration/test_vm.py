@@ -377,9 +377,14 @@ def test_ssh_wait_returns_the_banner_and_refuses_what_it_cannot_wait_on(conn, mo
             vm_ssh_wait.ensure(dict(ask, port=port))
     finally:
         close()
+    client = LibvirtClient("test:///default", conn=conn)
+    meta = dict(client.lookup("web1").describe()["metadata"], ip="10.77.0.120")
+    client.lookup("web1").set_metadata(meta)
+    with pytest.raises(errors.InvalidInput, match="web1's address is 10.77.0.120, not 127.0.0.1: leave ip= out"):
+        vm_ssh_wait.ensure(dict(ask, port=22))   # the node connects to the VM's own address only
     vm.ensure(dict(NEW, state="stopped"), conn=conn)
     with pytest.raises(errors.InvalidInput, match="web1 is shutoff: sshd is awaited on a running guest"):
-        vm_ssh_wait.ensure(dict(ask, port=22))
+        vm_ssh_wait.ensure(dict(ask, ip=None, port=22))
 
 
 def test_a_guest_that_stops_while_its_ssh_is_awaited_fails_the_wait_at_once(conn, monkeypatch):

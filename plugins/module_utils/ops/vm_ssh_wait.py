@@ -47,11 +47,14 @@ def ensure(params, check_mode=False):
         dom = client.lookup(name)
         info = dom.describe()
         tenancy.check_access(name, info["metadata"].get("owner"), params.get("owner"))
-        ip = params.get("ip") or info["metadata"].get("ip")
+        recorded = info["metadata"].get("ip")
+        ip = params.get("ip") or recorded
         if not ip:
             raise InvalidInput("%s has no recorded address: give the address to wait on as ip=" % name)
         if not net.is_address(ip):
             raise InvalidInput("ip=%r is not an address (like 10.77.0.120)" % ip)
+        if recorded and ip != recorded:   # the wait connects from the node: only to the VM's own address
+            raise InvalidInput("%s's address is %s, not %s: leave ip= out to wait on its own" % (name, recorded, ip))
         if not rules.is_executing(info["state"]):
             raise InvalidInput("%s is %s: sshd is awaited on a running guest; start it first" % (name, info["state"]))
 
