@@ -7,8 +7,9 @@ Active only when CLOUD1_BOX_CHECKS names a file, and only in playbooks named ver
 line printed by the Python check scripts (tests/box/*.py), or else one task result per host (ok = passed,
 failed = failed; skipped results and tasks that only print or set variables do not count).
 
-Every playbook of a scenario (create, converge, idempotence, verify, ...) also writes one line with its wall time,
-so that the box tier can print each scenario's time and its drift shows from one run to the next."""
+Every playbook molecule runs for a scenario (create, converge, idempotence, verify, ...: the playbooks in the
+scenario's directory, not those the checks run inside verify) also writes one line with its wall time, so that the
+box tier can print each scenario's time and its drift shows from one run to the next."""
 
 from __future__ import annotations
 
@@ -47,14 +48,17 @@ class CallbackModule(CallbackBase):
         self.path = os.environ.get("CLOUD1_BOX_CHECKS")
         self.scenario = os.environ.get("MOLECULE_SCENARIO_NAME", "unknown")
         self.active = False
-        self.playbook, self.started = None, None
+        self.playbook, self.started, self.timed = None, None, False
 
     def v2_playbook_on_start(self, playbook):
         self.playbook, self.started = os.path.basename(playbook._file_name), time.monotonic()
         self.active = bool(self.path) and self.playbook == "verify.yml"
+        scenario_dir = os.environ.get("MOLECULE_SCENARIO_DIRECTORY")
+        self.timed = bool(scenario_dir) and (os.path.dirname(os.path.realpath(playbook._file_name))
+                                             == os.path.realpath(scenario_dir))
 
     def v2_playbook_on_stats(self, stats):
-        if self.path and self.started is not None:
+        if self.path and self.timed:
             self._append({"scenario": self.scenario, "playbook": self.playbook,
                           "seconds": round(time.monotonic() - self.started, 1)})
 
